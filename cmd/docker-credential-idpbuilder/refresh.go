@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+)
+
+const refreshHelp = `Usage: docker-credential-idpbuilder refresh [flags]
+
+Re-reads the Gitea credentials from the cluster now and rewrites the keyring
+cache, for every registry the helper serves, or for --registry HOST only.
+Use it after the password changed (idpbuilder create --dev-password).
+
+--registry HOST with any of --context, --kubeconfig, --namespace, --secret
+records where HOST's credentials come from in the helper's config file. With
+a single registry configured, those flags apply to it without --registry.
+
+It prints the host, user and context; never the password.
+
+Flags:
+`
+
+func runRefresh(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	// Parse quietly: errors get one line below, --help goes to stdout.
+	fs.SetOutput(io.Discard)
+	registry := fs.String("registry", "", "registry `host[:port]` to refresh (default: all)")
+	kubeContext := fs.String("context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
+	namespace := fs.String("namespace", "", "`namespace` of the secret (default gitea)")
+	secret := fs.String("secret", "", "`name` of the secret (default gitea-credential)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(stdout, refreshHelp)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return exitOK
+		}
+		usageError(stderr, "refresh: %v", err)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		usageError(stderr, "refresh takes flags only, not %q", fs.Arg(0))
+		return exitUsage
+	}
+	h, err := helper.FromEnvironment(getenv, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitError
+	}
+
+	changes := config.Registry{Context: *kubeContext, Kubeconfig: *kubeconfig, Namespace: *namespace, Secret: *secret}
+	hosts := h.Table.Hosts()
+	if *registry != "" {
+		host, err := config.Normalize(*registry)
+		if err != nil {
+			usageError(stderr, "--registry: %v", err)
+			return exitUsage
+		}
+		hosts = []string{host}
+	}
+	if changes != (config.Registry{}) || (*registry != "" && !has(h.Table, hosts[0])) {
+		if len(hosts) != 1 {
+			usageError(stderr, "several registries are configured; name one with --registry")
+			return exitUsage
+		}
+		if err := record(h.Table, hosts[0], changes); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "recorded %s in %s\n", hosts[0], h.Table.Path)
+	}
+
+	failed := false
+	for _, host := range hosts {
+		res, err := h.Refresh(host)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			failed = true
+			continue
+		}
+		fmt.Fprintf(stdout, "refreshed %s: user %s from context %s; %s\n", res.Host, res.Username, res.Context, cacheNote(res))
+	}
+	if failed {
+		return exitError
+	}
+	return exitOK
+}
+
+func has(t *config.Table, host string) bool {
+	_, ok := t.Registries[host]
+	return ok
+}
+
+// record merges the given source fields into the table entry and saves it.
+func record(t *config.Table, host string, changes config.Registry) error {
+	reg := t.Registries[host]
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&reg.Context, changes.Context},
+		{&reg.Kubeconfig, changes.Kubeconfig},
+		{&reg.Namespace, changes.Namespace},
+		{&reg.Secret, changes.Secret},
+	} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	t.Registries[host] = reg
+	return t.Save()
+}
+
+func cacheNote(res helper.RefreshResult) string {
+	switch {
+	case res.Override:
+		return fmt.Sprintf("credentials stored by 'docker login' still win; 'docker logout %s' drops them", res.Host)
+	case res.Cached:
+		return "cached in the OS keyring"
+	default:
+		return fmt.Sprintf("not cached (%v); every get reads the cluster", res.CacheErr)
+	}
+}

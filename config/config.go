@@ -1,0 +1,207 @@
+// Package config holds the helper's registry table: which registry hosts are
+// served from which idpbuilder cluster, and the tunables read from the
+// environment. The file never holds a credential.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Default values of an idpbuilder cluster (see idpbuilder's Localbuild defaults).
+const (
+	DefaultRegistry  = "gitea.cnoe.localtest.me:8443"
+	DefaultContext   = "kind-localdev"
+	DefaultNamespace = "gitea"
+	DefaultSecret    = "gitea-credential"
+)
+
+// Registry says where the credentials of one registry host come from.
+type Registry struct {
+	// Context is the kubeconfig context. Empty means DefaultContext when the
+	// kubeconfig has it, else the current context.
+	Context string `json:"context,omitempty"`
+	// Kubeconfig is an explicit kubeconfig path; empty means the standard
+	// loading rules ($KUBECONFIG, then ~/.kube/config).
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+	Secret     string `json:"secret,omitempty"`
+}
+
+// WithDefaults fills the namespace and secret name idpbuilder uses.
+func (r Registry) WithDefaults() Registry {
+	if r.Namespace == "" {
+		r.Namespace = DefaultNamespace
+	}
+	if r.Secret == "" {
+		r.Secret = DefaultSecret
+	}
+	return r
+}
+
+// File is the on-disk registry table.
+type File struct {
+	// Registries maps a normalised host[:port] to its source.
+	Registries map[string]Registry `json:"registries"`
+}
+
+// Table is the registry table in use: the file's, or the built-in default
+// when there is no file.
+type Table struct {
+	Registries map[string]Registry
+	// FromFile is false when the built-in default is in use.
+	FromFile bool
+	Path     string
+}
+
+// Lookup finds the registry for a client-supplied server address.
+func (t *Table) Lookup(serverURL string) (host string, reg Registry, ok bool) {
+	host, err := Normalize(serverURL)
+	if err != nil {
+		return "", Registry{}, false
+	}
+	reg, ok = t.Registries[host]
+	return host, reg.WithDefaults(), ok
+}
+
+// Hosts returns the registry hosts in a stable order.
+func (t *Table) Hosts() []string {
+	hosts := make([]string, 0, len(t.Registries))
+	for h := range t.Registries {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	return hosts
+}
+
+// DefaultTable is what the helper serves when no config file exists.
+func DefaultTable(path string) *Table {
+	return &Table{Registries: map[string]Registry{DefaultRegistry: {}}, Path: path}
+}
+
+// Load reads the table at path; a missing file gives the default table.
+func Load(path string) (*Table, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return DefaultTable(path), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading helper config: %w", err)
+	}
+	var f File
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("helper config %s is not valid JSON (%v); fix or delete it, then run 'docker-credential-idpbuilder install'", path, err)
+	}
+	regs := make(map[string]Registry, len(f.Registries))
+	for h, r := range f.Registries {
+		n, err := Normalize(h)
+		if err != nil {
+			return nil, fmt.Errorf("helper config %s: %w", path, err)
+		}
+		regs[n] = r
+	}
+	return &Table{Registries: regs, FromFile: true, Path: path}, nil
+}
+
+// Save writes the table atomically with owner-only permissions.
+func (t *Table) Save() error {
+	data, err := json.MarshalIndent(File{Registries: t.Registries}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(t.Path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing helper config: %w", err)
+	}
+	t.FromFile = true
+	return nil
+}
+
+// WriteFileAtomic replaces path with data so that readers see either the old
+// or the new content, never a partial file: a temporary file in the same
+// folder is written, synced and renamed over the target. A symlink at path is
+// followed so the link itself survives. A new file gets perm; an existing
+// file keeps its mode. Missing parent folders are created 0700.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	} else if link, lerr := os.Readlink(path); lerr == nil {
+		// Dangling symlink: write where it points.
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	cleanup := func() { _ = os.Remove(tmp.Name()) }
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		cleanup()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		cleanup()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		cleanup()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		cleanup()
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		cleanup()
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// DefaultPath is $IDPBUILDER_HELPER_CONFIG, else
+// <user config dir>/docker-credential-idpbuilder/config.json.
+func DefaultPath(getenv func(string) string) (string, error) {
+	if p := getenv(EnvConfig); p != "" {
+		return p, nil
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" || !filepath.IsAbs(dir) {
+		var err error
+		if dir, err = os.UserConfigDir(); err != nil {
+			return "", fmt.Errorf("cannot find the user config folder (%w); set %s", err, EnvConfig)
+		}
+	}
+	return filepath.Join(dir, "docker-credential-idpbuilder", "config.json"), nil
+}
+
+// truthy reports whether an environment value means "on".
+func truthy(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package helper
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+// FromEnvironment wires the production helper: settings from the
+// environment, the registry table from the config file, the OS keyring and
+// the kubeconfig. Diagnostics go to stderr only when debugging is on.
+func FromEnvironment(getenv func(string) string, stderr io.Writer) (*Helper, error) {
+	settings, err := config.SettingsFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	debugf := func(string, ...any) {}
+	if settings.Debug {
+		debugf = func(format string, args ...any) {
+			fmt.Fprintf(stderr, "docker-credential-idpbuilder: debug: "+format+"\n", args...)
+		}
+	}
+	path, err := config.DefaultPath(getenv)
+	if err != nil {
+		return nil, err
+	}
+	table, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	h := &Helper{
+		Table:    table,
+		Resolve:  ResolveKubeconfig,
+		Settings: settings,
+		Debugf:   debugf,
+	}
+	if settings.NoCache {
+		debugf("caching is off (%s)", config.EnvNoCache)
+	} else {
+		h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
+	}
+	return h, nil
+}
+
+// ResolveKubeconfig resolves a context from the real kubeconfig.
+func ResolveKubeconfig(kubeconfig, context string) (Cluster, error) {
+	c, err := secrets.Resolve(kubeconfig, context)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,134 @@
+// Package keyring caches registry credentials in the OS keyring (Secret
+// Service on Linux, Keychain on macOS, Credential Manager on Windows). It never
+// falls back to a file: when the keyring cannot be used the cache is simply
+// off and the caller reads the cluster.
+package keyring
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// Service is the keyring service name of every entry the helper writes; the
+// account is the registry host. `secret-tool search service docker-credential-idpbuilder`
+// shows them on Linux.
+const Service = "docker-credential-idpbuilder"
+
+// ErrUnavailable means the keyring could not be used (no D-Bus, no Secret
+// Service, locked, or too slow); callers carry on without a cache.
+var ErrUnavailable = errors.New("OS keyring unavailable")
+
+// Entry is one cached credential.
+type Entry struct {
+	Username string `json:"username"`
+	Secret   string `json:"secret"`
+	// Fingerprint identifies the cluster the entry was read from; empty for
+	// an override.
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	FetchedAt   time.Time `json:"fetchedAt"`
+	// Override marks credentials the user stored with `docker login`; they
+	// win over the cluster until erased.
+	Override bool `json:"override,omitempty"`
+}
+
+// Backend is the raw keyring; go-keyring's functions in production.
+type Backend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// System is the OS keyring through go-keyring.
+type System struct{}
+
+func (System) Get(service, user string) (string, error) { return gokeyring.Get(service, user) }
+func (System) Set(service, user, pw string) error       { return gokeyring.Set(service, user, pw) }
+func (System) Delete(service, user string) error        { return gokeyring.Delete(service, user) }
+
+// Cache is the credential cache over a Backend. Every call is bounded by a
+// deadline, and after the first failure the cache stays off for the rest of
+// the process so one broken keyring costs one timeout, not one per call.
+type Cache struct {
+	backend Backend
+	timeout time.Duration
+	debugf  func(format string, args ...any)
+	broken  error
+}
+
+// New returns a cache; debugf may be nil.
+func New(backend Backend, timeout time.Duration, debugf func(string, ...any)) *Cache {
+	if debugf == nil {
+		debugf = func(string, ...any) {}
+	}
+	return &Cache{backend: backend, timeout: timeout, debugf: debugf}
+}
+
+// Get returns the entry for host; ok is false when there is none.
+func (c *Cache) Get(host string) (e Entry, ok bool, err error) {
+	var raw string
+	err = c.call("read", func() (err error) { raw, err = c.backend.Get(Service, host); return err })
+	if errors.Is(err, gokeyring.ErrNotFound) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, err
+	}
+	if err := json.Unmarshal([]byte(raw), &e); err != nil || e.Username == "" {
+		// Not ours or from an incompatible version: treat as a miss, it
+		// is overwritten on the next store.
+		c.debugf("keyring entry for %s is unreadable; ignoring it", host)
+		return Entry{}, false, nil
+	}
+	return e, true, nil
+}
+
+// Put stores the entry for host.
+func (c *Cache) Put(host string, e Entry) error {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return c.call("write", func() error { return c.backend.Set(Service, host, string(data)) })
+}
+
+// Delete removes the entry for host; a missing entry is not an error.
+func (c *Cache) Delete(host string) (existed bool, err error) {
+	err = c.call("delete", func() error { return c.backend.Delete(Service, host) })
+	if errors.Is(err, gokeyring.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// call runs fn under the deadline and turns any failure other than "not
+// found" into ErrUnavailable.
+func (c *Cache) call(op string, fn func() error) error {
+	if c.broken != nil {
+		return c.broken
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
+	var err error
+	select {
+	case err = <-done:
+	case <-timer.C:
+		// The goroutine is abandoned: go-keyring has no cancellation, and
+		// the process is short-lived.
+		err = fmt.Errorf("no answer within %s (locked keyring waiting for an unlock prompt?)", c.timeout)
+	}
+	if err == nil || errors.Is(err, gokeyring.ErrNotFound) {
+		return err
+	}
+	if errors.Is(err, gokeyring.ErrSetDataTooBig) {
+		return fmt.Errorf("keyring %s: %w", op, err)
+	}
+	c.broken = fmt.Errorf("%w: %s failed: %v", ErrUnavailable, op, err)
+	c.debugf("keyring off for this call: %v", c.broken)
+	return c.broken
+}

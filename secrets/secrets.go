@@ -1,0 +1,201 @@
+// Package secrets reads the Gitea admin credentials that idpbuilder keeps in a
+// Kubernetes secret. It resolves kubeconfig contexts the way kubectl does and
+// fetches the one secret with a single REST GET, so no generated clientset or
+// API scheme is needed.
+package secrets
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// DefaultContext is tried first when no context is named: idpbuilder's kind
+// cluster is called localdev unless --name says otherwise.
+const DefaultContext = "kind-localdev"
+
+// ErrUnreachable marks failures where the API server could not be asked or
+// did not answer properly (down, slow, TLS trouble, 5xx). Only these allow a
+// cached credential to be served instead.
+var ErrUnreachable = errors.New("cluster unreachable")
+
+// Credentials are the Gitea admin's user name and password.
+type Credentials struct {
+	Username string
+	Password string
+}
+
+// Cluster is one kubeconfig context, resolved without any network call.
+type Cluster struct {
+	context      string
+	server       string
+	fingerprint  string
+	clientConfig clientcmd.ClientConfig
+}
+
+// Context is the kubeconfig context actually used.
+func (c *Cluster) Context() string { return c.context }
+
+// Server is the API server URL.
+func (c *Cluster) Server() string { return c.server }
+
+// Fingerprint changes whenever the API server URL or its CA changes, as they
+// do when idpbuilder recreates the cluster.
+func (c *Cluster) Fingerprint() string { return c.fingerprint }
+
+// Resolve loads the kubeconfig (explicit path, else $KUBECONFIG, else
+// ~/.kube/config) and picks the context: the named one, else
+// kind-localdev when present, else the current context.
+func Resolve(kubeconfig, contextName string) (*Cluster, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("cannot load kubeconfig: %w", err)
+	}
+	where := describeKubeconfig(rules)
+	name := contextName
+	if name == "" {
+		if _, ok := raw.Contexts[DefaultContext]; ok {
+			name = DefaultContext
+		} else {
+			name = raw.CurrentContext
+		}
+	}
+	if name == "" {
+		return nil, fmt.Errorf("no context %q and no current context in %s: is the idpbuilder cluster created? (or pass --context)", DefaultContext, where)
+	}
+	kctx, ok := raw.Contexts[name]
+	if !ok {
+		return nil, fmt.Errorf("context %q not found in %s: is the idpbuilder cluster created? (or pass --context)", name, where)
+	}
+	cluster, ok := raw.Clusters[kctx.Cluster]
+	if !ok || cluster.Server == "" {
+		return nil, fmt.Errorf("context %q in %s names cluster %q, which has no server", name, where, kctx.Cluster)
+	}
+	fp, err := fingerprint(cluster)
+	if err != nil {
+		return nil, fmt.Errorf("context %q: %w", name, err)
+	}
+	return &Cluster{
+		context:      name,
+		server:       cluster.Server,
+		fingerprint:  fp,
+		clientConfig: clientcmd.NewNonInteractiveClientConfig(*raw, name, &clientcmd.ConfigOverrides{}, rules),
+	}, nil
+}
+
+func describeKubeconfig(rules *clientcmd.ClientConfigLoadingRules) string {
+	if rules.ExplicitPath != "" {
+		return "kubeconfig " + rules.ExplicitPath
+	}
+	return "kubeconfig " + strings.Join(rules.Precedence, string(os.PathListSeparator))
+}
+
+func fingerprint(c *clientcmdapi.Cluster) (string, error) {
+	ca := c.CertificateAuthorityData
+	if len(ca) == 0 && c.CertificateAuthority != "" {
+		var err error
+		if ca, err = os.ReadFile(c.CertificateAuthority); err != nil {
+			return "", fmt.Errorf("reading the cluster CA: %w", err)
+		}
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "server=%s\x00insecure=%t\x00tls-server-name=%s\x00ca=", c.Server, c.InsecureSkipTLSVerify, c.TLSServerName)
+	h.Write(ca)
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// secretObject is the part of a core/v1 Secret we read; encoding/json decodes
+// the base64 data values into bytes.
+type secretObject struct {
+	Data map[string][]byte `json:"data"`
+}
+
+// maxSecretBytes bounds what we read from the API server.
+const maxSecretBytes = 1 << 20
+
+// ReadSecret fetches namespace/name and returns its username and password
+// keys. ctx bounds the whole read, exec credential plugins included.
+func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Credentials, error) {
+	object := namespace + "/" + name
+	cfg, err := c.clientConfig.ClientConfig()
+	if err != nil {
+		return Credentials{}, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
+	}
+	if cfg.ExecProvider != nil {
+		// stdin carries the credential-helper protocol, never a prompt.
+		cfg.ExecProvider.StdinUnavailable = true
+		cfg.ExecProvider.StdinUnavailableMessage = "docker-credential-idpbuilder runs without a terminal"
+	}
+	client, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
+	}
+	base, _, err := rest.DefaultServerUrlFor(cfg)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.context, err)
+	}
+	u := *base
+	u.Path = path.Join("/", base.Path, "api/v1/namespaces", url.PathEscape(namespace), "secrets", url.PathEscape(name))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return Credentials{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		why := err.Error()
+		if ctx.Err() != nil {
+			why = "no answer before the deadline"
+		}
+		return Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s (%s): is the idpbuilder cluster running?",
+			ErrUnreachable, c.context, c.server, object, why)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSecretBytes))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("%w: reading secret %s from context %q: %v", ErrUnreachable, object, c.context, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusUnauthorized:
+		return Credentials{}, fmt.Errorf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading secret %s: log in to the cluster again", c.context, object)
+	case resp.StatusCode == http.StatusForbidden:
+		return Credentials{}, fmt.Errorf("forbidden: the user of context %q may not get secret %s (403); it needs the RBAC verb 'get' on that secret", c.context, object)
+	case resp.StatusCode == http.StatusNotFound:
+		return Credentials{}, fmt.Errorf("secret %s not found in context %q: is this an idpbuilder cluster with Gitea installed?", object, c.context)
+	default:
+		// The body is not quoted: it is the server's text, not ours to show.
+		return Credentials{}, fmt.Errorf("%w: the API server of context %q answered %s reading secret %s", ErrUnreachable, c.context, resp.Status, object)
+	}
+	var s secretObject
+	if err := json.Unmarshal(body, &s); err != nil {
+		return Credentials{}, fmt.Errorf("secret %s from context %q is not a valid Secret object", object, c.context)
+	}
+	creds := Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"])}
+	var missing []string
+	if creds.Username == "" {
+		missing = append(missing, "username")
+	}
+	if creds.Password == "" {
+		missing = append(missing, "password")
+	}
+	if len(missing) > 0 {
+		return Credentials{}, fmt.Errorf("secret %s in context %q has no %s key: is it idpbuilder's Gitea credential?", object, c.context, strings.Join(missing, " or "))
+	}
+	return creds, nil
+}
