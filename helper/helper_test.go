@@ -1,0 +1,283 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker-credential-helpers/credentials"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+const host = config.DefaultRegistry
+
+// memCache is an in-memory Cache that counts calls.
+type memCache struct {
+	entries map[string]keyring.Entry
+	err     error
+	puts    int
+	gets    int
+}
+
+func newMemCache() *memCache { return &memCache{entries: map[string]keyring.Entry{}} }
+
+func (m *memCache) Get(h string) (keyring.Entry, bool, error) {
+	m.gets++
+	if m.err != nil {
+		return keyring.Entry{}, false, m.err
+	}
+	e, ok := m.entries[h]
+	return e, ok, nil
+}
+
+func (m *memCache) Put(h string, e keyring.Entry) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.puts++
+	m.entries[h] = e
+	return nil
+}
+
+func (m *memCache) Delete(h string) (bool, error) {
+	if m.err != nil {
+		return false, m.err
+	}
+	_, ok := m.entries[h]
+	delete(m.entries, h)
+	return ok, nil
+}
+
+// fakeCluster serves a fixed secret, or an error, and counts reads.
+type fakeCluster struct {
+	fp    string
+	creds secrets.Credentials
+	err   error
+	reads int
+}
+
+func (f *fakeCluster) Context() string     { return "kind-localdev" }
+func (f *fakeCluster) Fingerprint() string { return f.fp }
+func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (secrets.Credentials, error) {
+	f.reads++
+	if ns != "gitea" || name != "gitea-credential" {
+		return secrets.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
+	}
+	return f.creds, f.err
+}
+
+var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func newTestHelper(cache *memCache, cluster *fakeCluster) *Helper {
+	h := &Helper{
+		Table:    config.DefaultTable("/nonexistent/config.json"),
+		Resolve:  func(string, string) (Cluster, error) { return cluster, nil },
+		Settings: config.DefaultSettings(),
+		Now:      func() time.Time { return now },
+	}
+	if cache != nil {
+		h.Cache = cache
+	}
+	return h
+}
+
+var errDown = fmt.Errorf("%w: connection refused", secrets.ErrUnreachable)
+
+func TestGetDecisionTable(t *testing.T) {
+	clusterCreds := secrets.Credentials{Username: "giteaAdmin", Password: "from-cluster"}
+	cachedEntry := func(fp string, age time.Duration, pw string) *keyring.Entry {
+		return &keyring.Entry{Username: "giteaAdmin", Secret: pw, Fingerprint: fp, FetchedAt: now.Add(-age)}
+	}
+	tests := []struct {
+		name       string
+		entry      *keyring.Entry
+		cacheErr   error
+		clusterErr error
+		wantSecret string
+		wantErr    string
+		wantReads  int
+		wantPuts   int
+	}{
+		{name: "miss reads the cluster and caches", wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
+		{name: "fresh hit from same cluster", entry: cachedEntry("fp1", time.Minute, "cached"), wantSecret: "cached"},
+		{name: "stale entry is re-read", entry: cachedEntry("fp1", 6*time.Minute, "cached"), wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
+		{name: "entry from another cluster is re-read", entry: cachedEntry("old-cluster", time.Second, "cached"), wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
+		{name: "entry from the future is re-read", entry: cachedEntry("fp1", -time.Hour, "cached"), wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
+		{name: "cluster down, stale entry under the hard limit", entry: cachedEntry("fp1", time.Hour, "cached"), clusterErr: errDown, wantSecret: "cached", wantReads: 1},
+		{name: "cluster down, entry over the hard limit", entry: cachedEntry("fp1", 25*time.Hour, "cached"), clusterErr: errDown, wantErr: "connection refused", wantReads: 1},
+		{name: "cluster down, entry from another cluster", entry: cachedEntry("old-cluster", time.Hour, "cached"), clusterErr: errDown, wantErr: "connection refused", wantReads: 1},
+		{name: "cluster down, empty cache", clusterErr: errDown, wantErr: "connection refused", wantReads: 1},
+		{name: "forbidden is not masked by the cache", entry: cachedEntry("fp1", time.Hour, "cached"), clusterErr: errors.New("forbidden"), wantErr: "forbidden", wantReads: 1},
+		{name: "override wins over the cluster", entry: &keyring.Entry{Username: "me", Secret: "mine", Override: true, FetchedAt: now.Add(-48 * time.Hour)}, wantSecret: "mine"},
+		{name: "keyring unavailable reads the cluster", cacheErr: keyring.ErrUnavailable, wantSecret: "from-cluster", wantReads: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := newMemCache()
+			if tt.entry != nil {
+				cache.entries[host] = *tt.entry
+			}
+			cache.err = tt.cacheErr
+			cluster := &fakeCluster{fp: "fp1", creds: clusterCreds, err: tt.clusterErr}
+			h := newTestHelper(cache, cluster)
+
+			user, secret, err := h.Get("https://" + host + "/v2/")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Get error = %v, want one containing %q", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatalf("Get: %v", err)
+			} else if secret != tt.wantSecret || user == "" {
+				t.Fatalf("Get = (%q, %q), want secret %q", user, secret, tt.wantSecret)
+			}
+			if cluster.reads != tt.wantReads {
+				t.Errorf("cluster reads = %d, want %d", cluster.reads, tt.wantReads)
+			}
+			if cache.puts != tt.wantPuts {
+				t.Errorf("cache writes = %d, want %d", cache.puts, tt.wantPuts)
+			}
+			if tt.wantPuts > 0 {
+				got := cache.entries[host]
+				if got.Secret != "from-cluster" || got.Fingerprint != "fp1" || !got.FetchedAt.Equal(now) || got.Override {
+					t.Errorf("cached entry = %+v", got)
+				}
+			}
+		})
+	}
+}
+
+func TestGetUnknownHostTouchesNothing(t *testing.T) {
+	cache := newMemCache()
+	cluster := &fakeCluster{fp: "fp1"}
+	resolved := false
+	h := newTestHelper(cache, cluster)
+	h.Resolve = func(string, string) (Cluster, error) { resolved = true; return cluster, nil }
+	for _, addr := range []string{"quay.io", "gitea.cnoe.localtest.me", "gitea.cnoe.localtest.me:443", "https://index.docker.io/v1/", "not a host"} {
+		_, _, err := h.Get(addr)
+		if !credentials.IsErrCredentialsNotFound(err) {
+			t.Errorf("Get(%q) error = %v, want not-found", addr, err)
+		}
+	}
+	if cache.gets != 0 || resolved || cluster.reads != 0 {
+		t.Fatalf("unknown hosts touched keyring (%d) or kubeconfig (%v) or cluster (%d)", cache.gets, resolved, cluster.reads)
+	}
+}
+
+func TestGetNoCache(t *testing.T) {
+	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	h := newTestHelper(nil, cluster)
+	for i := 0; i < 2; i++ {
+		if _, s, err := h.Get(host); err != nil || s != "pw" {
+			t.Fatalf("Get = %q, %v", s, err)
+		}
+	}
+	if cluster.reads != 2 {
+		t.Fatalf("reads = %d, want 2 (no cache)", cluster.reads)
+	}
+}
+
+func TestClusterRecreatedGivesNewPassword(t *testing.T) {
+	cache := newMemCache()
+	cluster := &fakeCluster{fp: "ca-1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "old"}}
+	h := newTestHelper(cache, cluster)
+	if _, s, _ := h.Get(host); s != "old" {
+		t.Fatalf("first get = %q", s)
+	}
+	cluster.fp, cluster.creds.Password = "ca-2", "new"
+	if _, s, err := h.Get(host); err != nil || s != "new" {
+		t.Fatalf("after recreate get = %q, %v; want new", s, err)
+	}
+}
+
+func TestStoreEraseOverride(t *testing.T) {
+	cache := newMemCache()
+	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "cluster"}}
+	h := newTestHelper(cache, cluster)
+
+	if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: "me", Secret: "mine"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, s, _ := h.Get(host); u != "me" || s != "mine" {
+		t.Fatalf("after store got %q/%q", u, s)
+	}
+	if _, err := h.Refresh(host); err != nil {
+		t.Fatal(err)
+	}
+	if _, s, _ := h.Get(host); s != "mine" {
+		t.Fatalf("refresh replaced the override: %q", s)
+	}
+	if err := h.Delete(host); err != nil {
+		t.Fatal(err)
+	}
+	if _, s, _ := h.Get(host); s != "cluster" {
+		t.Fatalf("after erase got %q, want the cluster's", s)
+	}
+	if err := h.Delete(host); err != nil {
+		t.Fatalf("second erase: %v", err)
+	}
+}
+
+func TestStoreErrors(t *testing.T) {
+	cluster := &fakeCluster{fp: "fp1"}
+	h := newTestHelper(newMemCache(), cluster)
+	if err := h.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "u", Secret: "s"}); err == nil || !strings.Contains(err.Error(), "not an idpbuilder registry") {
+		t.Fatalf("store for a foreign host: %v", err)
+	}
+	h = newTestHelper(nil, cluster)
+	err := h.Add(&credentials.Credentials{ServerURL: host, Username: "u", Secret: "s3cr3t"})
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("store without cache: %v", err)
+	}
+	broken := newMemCache()
+	broken.err = keyring.ErrUnavailable
+	h = newTestHelper(broken, cluster)
+	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: "u", Secret: "s"}); !errors.Is(err, keyring.ErrUnavailable) {
+		t.Fatalf("store with broken keyring: %v", err)
+	}
+	if err := h.Delete("quay.io"); !credentials.IsErrCredentialsNotFound(err) {
+		t.Fatalf("erase foreign host: %v", err)
+	}
+}
+
+func TestRefreshForcesARead(t *testing.T) {
+	cache := newMemCache()
+	cache.entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
+	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "developer"}}
+	h := newTestHelper(cache, cluster)
+	res, err := h.Refresh(host)
+	if err != nil || !res.Cached || res.Username != "giteaAdmin" || res.Context != "kind-localdev" {
+		t.Fatalf("Refresh = %+v, %v", res, err)
+	}
+	if _, s, _ := h.Get(host); s != "developer" {
+		t.Fatalf("after refresh got %q", s)
+	}
+	if _, err := h.Refresh("quay.io"); !errors.Is(err, ErrNotOurs) {
+		t.Fatalf("refresh foreign host: %v", err)
+	}
+}
+
+func TestList(t *testing.T) {
+	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	h := newTestHelper(newMemCache(), cluster)
+	h.Table.Registries["down.example:8443"] = config.Registry{Context: "gone"}
+	h.Resolve = func(_ string, ctx string) (Cluster, error) {
+		if ctx == "gone" {
+			return nil, errors.New("context gone not found")
+		}
+		return cluster, nil
+	}
+	got, err := h.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[host] != "giteaAdmin" || got["down.example:8443"] != "" {
+		t.Fatalf("List = %v", got)
+	}
+}

@@ -1,0 +1,255 @@
+package secrets
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testToken = "test-bearer-token"
+
+// apiServer is an HTTPS server that checks the bearer token like the API
+// server does and answers GET of secrets from a map.
+func apiServer(t *testing.T, handler http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testToken {
+			http.Error(w, `{"kind":"Status","code":401}`, http.StatusUnauthorized)
+			return
+		}
+		handler(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func secretJSON(data map[string]string) string {
+	var parts []string
+	for k, v := range data {
+		parts = append(parts, fmt.Sprintf("%q:%q", k, v))
+	}
+	return `{"kind":"Secret","apiVersion":"v1","metadata":{"name":"gitea-credential","namespace":"gitea"},"data":{` + strings.Join(parts, ",") + `}}`
+}
+
+// writeKubeconfig writes a kubeconfig with context kind-localdev for server.
+func writeKubeconfig(t *testing.T, server, token string, caPEM []byte) string {
+	t.Helper()
+	ca := ""
+	if caPEM != nil {
+		ca = "    certificate-authority-data: " + b64(caPEM) + "\n"
+	}
+	cfg := "apiVersion: v1\nkind: Config\nclusters:\n- name: kind-localdev\n  cluster:\n    server: " + server + "\n" + ca +
+		"users:\n- name: admin\n  user:\n    token: " + token + "\n" +
+		"contexts:\n- name: kind-localdev\n  context:\n    cluster: kind-localdev\n    user: admin\n" +
+		"- name: other\n  context:\n    cluster: kind-localdev\n    user: admin\n" +
+		"current-context: other\n"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func caOf(srv *httptest.Server) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+}
+
+func TestReadSecret(t *testing.T) {
+	const path = "/api/v1/namespaces/gitea/secrets/gitea-credential"
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		delay    time.Duration
+		token    string
+		want     Credentials
+		wantErr  string
+		wantDown bool
+	}{
+		{name: "found", status: 200, body: secretJSON(map[string]string{"username": b64([]byte("giteaAdmin")), "password": b64([]byte("pw-123")), "token": b64([]byte("tok"))}),
+			want: Credentials{Username: "giteaAdmin", Password: "pw-123"}},
+		{name: "missing secret", status: 404, body: `{"kind":"Status","code":404}`, wantErr: "secret gitea/gitea-credential not found in context \"kind-localdev\""},
+		{name: "forbidden", status: 403, body: `{"kind":"Status","code":403}`, wantErr: "forbidden: the user of context \"kind-localdev\" may not get secret gitea/gitea-credential"},
+		{name: "bad token", status: 200, token: "wrong", wantErr: "401 Unauthorized"},
+		{name: "wrong keys", status: 200, body: secretJSON(map[string]string{"user": b64([]byte("x"))}), wantErr: "has no username or password key"},
+		{name: "no password", status: 200, body: secretJSON(map[string]string{"username": b64([]byte("giteaAdmin"))}), wantErr: "has no password key"},
+		{name: "not a secret", status: 200, body: `<html>`, wantErr: "is not a valid Secret object"},
+		{name: "server error", status: 503, body: `{}`, wantErr: "answered 503", wantDown: true},
+		{name: "slow server", status: 200, body: secretJSON(nil), delay: 2 * time.Second, wantErr: "no answer before the deadline", wantDown: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet || r.URL.Path != path {
+					http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusTeapot)
+					return
+				}
+				if tt.delay > 0 {
+					select {
+					case <-time.After(tt.delay):
+					case <-r.Context().Done():
+						return
+					}
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, tt.body)
+			})
+			token := testToken
+			if tt.token != "" {
+				token = tt.token
+			}
+			c, err := Resolve(writeKubeconfig(t, srv.URL, token, caOf(srv)), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Context() != "kind-localdev" {
+				t.Fatalf("context = %q, want kind-localdev preferred over the current context", c.Context())
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			got, err := c.ReadSecret(ctx, "gitea", "gitea-credential")
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("ReadSecret took %s, the deadline was 300ms", elapsed)
+			}
+			if tt.wantErr == "" {
+				if err != nil || got != tt.want {
+					t.Fatalf("ReadSecret = %+v, %v; want %+v", got, err, tt.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("ReadSecret error = %v, want %q", err, tt.wantErr)
+			}
+			if errors.Is(err, ErrUnreachable) != tt.wantDown {
+				t.Fatalf("errors.Is(err, ErrUnreachable) = %v, want %v", !tt.wantDown, tt.wantDown)
+			}
+			if strings.Contains(err.Error(), "pw-123") || strings.Contains(err.Error(), testToken) {
+				t.Fatalf("error leaks a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestReadSecretServerDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: connection refused
+	c, err := Resolve(writeKubeconfig(t, "https://"+addr, testToken, nil), "kind-localdev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "is the idpbuilder cluster running?") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestReadSecretUntrustedCA(t *testing.T) {
+	srv := apiServer(t, func(w http.ResponseWriter, r *http.Request) {})
+	c, err := Resolve(writeKubeconfig(t, srv.URL, testToken, otherCA(t)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+// otherCA is a CA that did not sign the test server's certificate (every
+// httptest server shares one certificate, so another server will not do).
+func otherCA(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "other"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+func TestResolve(t *testing.T) {
+	kc := writeKubeconfig(t, "https://127.0.0.1:6443", testToken, []byte("ca-1"))
+	tests := []struct {
+		name, context, want, wantErr string
+	}{
+		{name: "default prefers kind-localdev", want: "kind-localdev"},
+		{name: "explicit context", context: "other", want: "other"},
+		{name: "missing context", context: "kind-nope", wantErr: `context "kind-nope" not found in kubeconfig`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Resolve(kc, tt.context)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Resolve error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || c.Context() != tt.want || c.Server() != "https://127.0.0.1:6443" {
+				t.Fatalf("Resolve = %+v, %v", c, err)
+			}
+		})
+	}
+}
+
+func TestResolveKUBECONFIG(t *testing.T) {
+	kc := writeKubeconfig(t, "https://127.0.0.1:6443", testToken, []byte("ca-1"))
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing")+string(os.PathListSeparator)+kc)
+	c, err := Resolve("", "")
+	if err != nil || c.Context() != "kind-localdev" {
+		t.Fatalf("Resolve via KUBECONFIG = %v, %v", c, err)
+	}
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	if _, err := Resolve("", ""); err == nil || !strings.Contains(err.Error(), "no current context") {
+		t.Fatalf("Resolve with empty kubeconfig: %v", err)
+	}
+}
+
+func TestFingerprintFollowsServerAndCA(t *testing.T) {
+	fp := func(server string, ca []byte) string {
+		c, err := Resolve(writeKubeconfig(t, server, testToken, ca), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Fingerprint()
+	}
+	a := fp("https://127.0.0.1:6443", []byte("ca-1"))
+	if a != fp("https://127.0.0.1:6443", []byte("ca-1")) {
+		t.Fatal("fingerprint is not stable")
+	}
+	if a == fp("https://127.0.0.1:6443", []byte("ca-2")) {
+		t.Fatal("fingerprint ignores the CA")
+	}
+	if a == fp("https://127.0.0.1:7443", []byte("ca-1")) {
+		t.Fatal("fingerprint ignores the server")
+	}
+}
