@@ -1,0 +1,85 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// fakeAPI is an HTTPS server that checks a bearer token and serves the one
+// secret idpbuilder creates, counting reads. It stands in for the API server
+// where the test must count or delay requests; test/e2e uses the real one.
+type fakeAPI struct {
+	srv      *httptest.Server
+	token    string
+	mu       sync.Mutex
+	password string
+	reads    atomic.Int64
+}
+
+func newFakeAPI(t *testing.T, password string) *fakeAPI {
+	f := &fakeAPI{token: "it-token", password: password}
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+f.token {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if r.URL.Path != "/api/v1/namespaces/gitea/secrets/gitea-credential" {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	f.reads.Add(1)
+	f.mu.Lock()
+	pw := f.password
+	f.mu.Unlock()
+	enc := base64.StdEncoding.EncodeToString
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"kind":"Secret","apiVersion":"v1","data":{"username":%q,"password":%q}}`, enc([]byte("giteaAdmin")), enc([]byte(pw)))
+}
+
+func (f *fakeAPI) setPassword(pw string) {
+	f.mu.Lock()
+	f.password = pw
+	f.mu.Unlock()
+}
+
+// kubeconfig writes a kubeconfig whose kind-localdev context points at f.
+func (f *fakeAPI) kubeconfig(t *testing.T) string {
+	t.Helper()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: kind-localdev
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: kind-localdev
+  user:
+    token: %s
+contexts:
+- name: kind-localdev
+  context: {cluster: kind-localdev, user: kind-localdev}
+current-context: kind-localdev
+`, f.srv.URL, base64.StdEncoding.EncodeToString(ca), f.token)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
