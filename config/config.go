@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/atomicfile"
 )
 
 // Default values of an idpbuilder cluster (see idpbuilder's Localbuild defaults).
@@ -49,12 +51,17 @@ func (r Registry) WithDefaults() Registry {
 type File struct {
 	// Registries maps a normalised host[:port] to its source.
 	Registries map[string]Registry `json:"registries"`
+	// Installed lists files install wrote (CA certificates, the CA
+	// bundle), so uninstall removes exactly those.
+	Installed []string `json:"installed,omitempty"`
 }
 
 // Table is the registry table in use: the file's, or the built-in default
 // when there is no file.
 type Table struct {
 	Registries map[string]Registry
+	// Installed lists files install wrote; see File.
+	Installed []string
 	// FromFile is false when the built-in default is in use.
 	FromFile bool
 	Path     string
@@ -106,78 +113,19 @@ func Load(path string) (*Table, error) {
 		}
 		regs[n] = r
 	}
-	return &Table{Registries: regs, FromFile: true, Path: path}, nil
+	return &Table{Registries: regs, Installed: f.Installed, FromFile: true, Path: path}, nil
 }
 
 // Save writes the table atomically with owner-only permissions.
 func (t *Table) Save() error {
-	data, err := json.MarshalIndent(File{Registries: t.Registries}, "", "  ")
+	data, err := json.MarshalIndent(File{Registries: t.Registries, Installed: t.Installed}, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(t.Path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(t.Path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("writing helper config: %w", err)
 	}
 	t.FromFile = true
-	return nil
-}
-
-// WriteFileAtomic replaces path with data so that readers see either the old
-// or the new content, never a partial file: a temporary file in the same
-// folder is written, synced and renamed over the target. A symlink at path is
-// followed so the link itself survives. A new file gets perm; an existing
-// file keeps its mode. Missing parent folders are created 0700.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	} else if link, lerr := os.Readlink(path); lerr == nil {
-		// Dangling symlink: write where it points.
-		if !filepath.IsAbs(link) {
-			link = filepath.Join(filepath.Dir(path), link)
-		}
-		path = link
-	}
-	if fi, err := os.Stat(path); err == nil {
-		perm = fi.Mode().Perm()
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	cleanup := func() { _ = os.Remove(tmp.Name()) }
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		cleanup()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		cleanup()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		cleanup()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		cleanup()
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		cleanup()
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 	return nil
 }
 

@@ -55,43 +55,6 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(dir, "real.json")
-	os.WriteFile(target, []byte("old"), 0o640)
-	link := filepath.Join(dir, "link.json")
-	if err := os.Symlink("real.json", link); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(link, []byte("new"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Fatal("the symlink was replaced by a file")
-	}
-	data, _ := os.ReadFile(target)
-	fi, _ := os.Stat(target)
-	if string(data) != "new" || fi.Mode().Perm() != 0o640 {
-		t.Fatalf("target = %q mode %v; want new, 0640 kept", data, fi.Mode().Perm())
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Fatalf("temporary files left behind: %v", entries)
-	}
-	if err := os.Chmod(dir, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chmod(dir, 0o700)
-	if os.Geteuid() != 0 { // root ignores folder permissions
-		if err := WriteFileAtomic(target, []byte("x"), 0o600); err == nil {
-			t.Fatal("write into a read-only folder succeeded")
-		}
-		if data, _ := os.ReadFile(target); string(data) != "new" {
-			t.Fatalf("failed write changed the file: %q", data)
-		}
-	}
-}
-
 func TestSettingsFromEnv(t *testing.T) {
 	env := map[string]string{EnvTimeout: "2s", EnvFresh: "1m", EnvDebug: "1", EnvNoCache: "true"}
 	s, err := SettingsFromEnv(func(k string) string { return env[k] })

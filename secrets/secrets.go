@@ -125,16 +125,29 @@ type secretObject struct {
 	Data map[string][]byte `json:"data"`
 }
 
-// maxSecretBytes bounds what we read from the API server.
-const maxSecretBytes = 1 << 20
+// maxBodyBytes bounds what we read from the API server.
+const maxBodyBytes = 4 << 20
 
-// ReadSecret fetches namespace/name and returns its username and password
-// keys. ctx bounds the whole read, exec credential plugins included.
-func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Credentials, error) {
-	object := namespace + "/" + name
+// APIError is an answer of the API server other than 200.
+type APIError struct {
+	Code int
+	msg  string
+}
+
+func (e *APIError) Error() string { return e.msg }
+
+// IsNotFound reports whether err is the API server's 404.
+func IsNotFound(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound
+}
+
+// get fetches one API path (its segments are escaped) and returns the body
+// of a 200 answer. what names the object for error messages.
+func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]byte, error) {
 	cfg, err := c.clientConfig.ClientConfig()
 	if err != nil {
-		return Credentials{}, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
+		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
 	}
 	if cfg.ExecProvider != nil {
 		// stdin carries the credential-helper protocol, never a prompt.
@@ -143,17 +156,21 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Crede
 	}
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
+		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
 	}
 	base, _, err := rest.DefaultServerUrlFor(cfg)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.context, err)
+		return nil, fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.context, err)
+	}
+	escaped := make([]string, len(segments))
+	for i, seg := range segments {
+		escaped[i] = url.PathEscape(seg)
 	}
 	u := *base
-	u.Path = path.Join("/", base.Path, "api/v1/namespaces", url.PathEscape(namespace), "secrets", url.PathEscape(name))
+	u.Path = path.Join(append([]string{"/", base.Path}, escaped...)...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Credentials{}, err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
@@ -162,29 +179,43 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Crede
 		if ctx.Err() != nil {
 			why = "no answer before the deadline"
 		}
-		return Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s (%s): is the idpbuilder cluster running?",
-			ErrUnreachable, c.context, c.server, object, why)
+		return nil, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read %s (%s): is the idpbuilder cluster running?",
+			ErrUnreachable, c.context, c.server, what, why)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSecretBytes))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return Credentials{}, fmt.Errorf("%w: reading secret %s from context %q: %v", ErrUnreachable, object, c.context, err)
+		return nil, fmt.Errorf("%w: reading %s from context %q: %v", ErrUnreachable, what, c.context, err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusOK:
-	case resp.StatusCode == http.StatusUnauthorized:
-		return Credentials{}, fmt.Errorf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading secret %s: log in to the cluster again", c.context, object)
-	case resp.StatusCode == http.StatusForbidden:
-		return Credentials{}, fmt.Errorf("forbidden: the user of context %q may not get secret %s (403); it needs the RBAC verb 'get' on that secret", c.context, object)
-	case resp.StatusCode == http.StatusNotFound:
-		return Credentials{}, fmt.Errorf("secret %s not found in context %q: is this an idpbuilder cluster with Gitea installed?", object, c.context)
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+		return body, nil
+	case code == http.StatusUnauthorized:
+		return nil, &APIError{code, fmt.Sprintf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading %s: log in to the cluster again", c.context, what)}
+	case code == http.StatusForbidden:
+		return nil, &APIError{code, fmt.Sprintf("forbidden: the user of context %q may not read %s (403); see README.md for the RBAC rules the helper needs", c.context, what)}
+	case code == http.StatusNotFound:
+		return nil, &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.context)}
 	default:
 		// The body is not quoted: it is the server's text, not ours to show.
-		return Credentials{}, fmt.Errorf("%w: the API server of context %q answered %s reading secret %s", ErrUnreachable, c.context, resp.Status, object)
+		return nil, fmt.Errorf("%w: the API server of context %q answered %s reading %s", ErrUnreachable, c.context, resp.Status, what)
+	}
+}
+
+// ReadSecret fetches namespace/name and returns its username and password
+// keys. ctx bounds the whole read, exec credential plugins included.
+func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Credentials, error) {
+	what := "secret " + namespace + "/" + name
+	body, err := c.get(ctx, what, "api", "v1", "namespaces", namespace, "secrets", name)
+	if IsNotFound(err) {
+		return Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
+	}
+	if err != nil {
+		return Credentials{}, err
 	}
 	var s secretObject
 	if err := json.Unmarshal(body, &s); err != nil {
-		return Credentials{}, fmt.Errorf("secret %s from context %q is not a valid Secret object", object, c.context)
+		return Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.context)
 	}
 	creds := Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"])}
 	var missing []string
@@ -195,7 +226,71 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Crede
 		missing = append(missing, "password")
 	}
 	if len(missing) > 0 {
-		return Credentials{}, fmt.Errorf("secret %s in context %q has no %s key: is it idpbuilder's Gitea credential?", object, c.context, strings.Join(missing, " or "))
+		return Credentials{}, fmt.Errorf("%s in context %q has no %s key: is it idpbuilder's Gitea credential?", what, c.context, strings.Join(missing, " or "))
 	}
 	return creds, nil
+}
+
+// Localbuild is what the helper reads of idpbuilder's Localbuild resource.
+type Localbuild struct {
+	Name           string
+	Protocol       string
+	Host           string
+	IngressHost    string
+	Port           string
+	UsePathRouting bool
+	// SelfSignedCert is the PEM of the CA idpbuilder made for its ingress.
+	SelfSignedCert string
+	ExternalURL    string
+}
+
+type localbuildList struct {
+	Items []struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			BuildCustomization struct {
+				Protocol       string `json:"protocol"`
+				Host           string `json:"host"`
+				IngressHost    string `json:"ingressHost"`
+				Port           string `json:"port"`
+				UsePathRouting bool   `json:"usePathRouting"`
+				SelfSignedCert string `json:"selfSignedCert"`
+			} `json:"buildCustomization"`
+		} `json:"spec"`
+		Status struct {
+			Gitea struct {
+				ExternalURL string `json:"externalURL"`
+			} `json:"gitea"`
+		} `json:"status"`
+	} `json:"items"`
+}
+
+// ErrNoLocalbuildResource means the cluster does not serve
+// localbuilds.idpbuilder.cnoe.io (an older idpbuilder, or not idpbuilder).
+var ErrNoLocalbuildResource = errors.New("the cluster has no Localbuild resource (localbuilds.idpbuilder.cnoe.io)")
+
+// Localbuilds lists the cluster's Localbuild objects.
+func (c *Cluster) Localbuilds(ctx context.Context) ([]Localbuild, error) {
+	body, err := c.get(ctx, "Localbuild objects", "apis", "idpbuilder.cnoe.io", "v1alpha1", "localbuilds")
+	if IsNotFound(err) {
+		return nil, ErrNoLocalbuildResource
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list localbuildList
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, fmt.Errorf("the Localbuild list from context %q is not valid JSON: %v", c.context, err)
+	}
+	out := make([]Localbuild, 0, len(list.Items))
+	for _, it := range list.Items {
+		bc := it.Spec.BuildCustomization
+		out = append(out, Localbuild{
+			Name: it.Metadata.Name, Protocol: bc.Protocol, Host: bc.Host, IngressHost: bc.IngressHost, Port: bc.Port,
+			UsePathRouting: bc.UsePathRouting, SelfSignedCert: bc.SelfSignedCert, ExternalURL: it.Status.Gitea.ExternalURL,
+		})
+	}
+	return out, nil
 }

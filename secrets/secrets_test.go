@@ -84,7 +84,7 @@ func TestReadSecret(t *testing.T) {
 		{name: "found", status: 200, body: secretJSON(map[string]string{"username": b64([]byte("giteaAdmin")), "password": b64([]byte("pw-123")), "token": b64([]byte("tok"))}),
 			want: Credentials{Username: "giteaAdmin", Password: "pw-123"}},
 		{name: "missing secret", status: 404, body: `{"kind":"Status","code":404}`, wantErr: "secret gitea/gitea-credential not found in context \"kind-localdev\""},
-		{name: "forbidden", status: 403, body: `{"kind":"Status","code":403}`, wantErr: "forbidden: the user of context \"kind-localdev\" may not get secret gitea/gitea-credential"},
+		{name: "forbidden", status: 403, body: `{"kind":"Status","code":403}`, wantErr: "forbidden: the user of context \"kind-localdev\" may not read secret gitea/gitea-credential"},
 		{name: "bad token", status: 200, token: "wrong", wantErr: "401 Unauthorized"},
 		{name: "wrong keys", status: 200, body: secretJSON(map[string]string{"user": b64([]byte("x"))}), wantErr: "has no username or password key"},
 		{name: "no password", status: 200, body: secretJSON(map[string]string{"username": b64([]byte("giteaAdmin"))}), wantErr: "has no password key"},

@@ -18,6 +18,15 @@ const (
 	exitUsage = 2
 )
 
+type subcommand func(args []string, stdout, stderr io.Writer, getenv func(string) string) int
+
+// subcommands are the commands people run; the protocol verbs are separate.
+var subcommands = map[string]subcommand{
+	"refresh":   runRefresh,
+	"install":   runInstall,
+	"uninstall": runUninstall,
+}
+
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
 		usageError(stderr, "a command is required")
@@ -38,15 +47,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		}
 		printVersion(stdout)
 		return exitOK
-	case "refresh":
-		return runRefresh(rest, stdout, stderr, getenv)
 	case "help", "--help", "-h":
-		if len(rest) > 0 && rest[0] == "refresh" {
-			return runRefresh([]string{"--help"}, stdout, stderr, getenv)
+		if len(rest) > 0 {
+			if sub, ok := subcommands[rest[0]]; ok {
+				return sub([]string{"--help"}, stdout, stderr, getenv)
+			}
 		}
 		io.WriteString(stdout, usage)
 		return exitOK
 	default:
+		if sub, ok := subcommands[cmd]; ok {
+			return sub(rest, stdout, stderr, getenv)
+		}
 		usageError(stderr, "unknown command %q", cmd)
 		return exitUsage
 	}

@@ -23,9 +23,11 @@ const usage = `docker-credential-idpbuilder: docker credentials for idpbuilder's
 
 Usage:
   docker-credential-idpbuilder <get|store|erase|list>   credential-helper protocol (run by docker, crane, ...)
+  docker-credential-idpbuilder install [flags]         wire docker and the containers tools to the cluster
+  docker-credential-idpbuilder uninstall [flags]       undo install
   docker-credential-idpbuilder refresh [flags]         re-read the cluster now and rewrite the cache
   docker-credential-idpbuilder version                 print the version
-  docker-credential-idpbuilder help [refresh]          this text, or a command's flags
+  docker-credential-idpbuilder help [COMMAND]          this text, or a command's flags
 
 Docker runs the helper for the registries that name it in ~/.docker/config.json:
   "credHelpers": { "gitea.cnoe.localtest.me:8443": "idpbuilder" }

@@ -1,0 +1,92 @@
+package atomicfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteThroughSymlinkKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.json")
+	os.WriteFile(target, []byte("old"), 0o640)
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink("real.json", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(link, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the symlink was replaced by a file")
+	}
+	data, _ := os.ReadFile(target)
+	fi, _ := os.Stat(target)
+	if string(data) != "new" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("target = %q mode %v; want new, 0640 kept", data, fi.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestWriteNewFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "config.json")
+	if err := Write(path, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
+			t.Fatalf("%s: mode %v, %v; want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+}
+
+func TestWriteDanglingSymlink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "link")
+	os.Symlink("target", link)
+	if err := Write(link, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "target")); err != nil || string(data) != "x" {
+		t.Fatalf("target = %q, %v", data, err)
+	}
+}
+
+func TestReplaceDetectsAConcurrentWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte("v1"), 0o600)
+	// Someone else wrote v2 after we read v1.
+	os.WriteFile(path, []byte("v2"), 0o600)
+	if err := Replace(path, []byte("v1"), []byte("ours"), 0o600); !errors.Is(err, ErrChanged) {
+		t.Fatalf("Replace = %v, want ErrChanged", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "v2" {
+		t.Fatalf("the other writer's content was lost: %q", data)
+	}
+	if err := Replace(path, []byte("v2"), []byte("ours"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestWriteFailureLeavesTheFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root ignores folder permissions; the read-only case is covered in test/e2e")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	os.WriteFile(path, []byte("keep"), 0o600)
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o700)
+	if err := Write(path, []byte("x"), 0o600); err == nil {
+		t.Fatal("write into a read-only folder succeeded")
+	}
+	if data, _ := os.ReadFile(path); string(data) != "keep" {
+		t.Fatalf("failed write changed the file: %q", data)
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/install"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+const installHelp = `Usage: docker-credential-idpbuilder install [flags]
+
+Wires docker, buildx, crane, skopeo, podman and buildah to the idpbuilder
+cluster's Gitea registry:
+  - finds the registry hosts from the cluster's Localbuild (gitea.<host>:<port>)
+  - checks that the secret gitea/gitea-credential is readable, caches it
+  - records host -> context in the helper's config file
+  - sets credHelpers[host] = "idpbuilder" in the docker config, removing a
+    plain-text password an earlier 'docker login' left there
+  - does the same in containers auth.json files that would shadow it
+  - with --trust-ca, installs the cluster's self-signed CA for every client
+
+Run it again after the cluster is recreated with another host or port; it
+changes only what differs. 'docker-credential-idpbuilder uninstall' undoes it.
+
+Flags:
+`
+
+const uninstallHelp = `Usage: docker-credential-idpbuilder uninstall [flags]
+
+Removes what install added: credHelpers entries naming idpbuilder, the
+keyring entries, the CA files install wrote and the helper config. Every
+other setting stays. Safe to run twice.
+
+Flags:
+`
+
+// parseFlags parses quietly: errors become one line, --help goes to stdout.
+func parseFlags(fs *flag.FlagSet, help string, args []string, stdout, stderr io.Writer) (done bool, code int) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		io.WriteString(stdout, help)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return true, exitOK
+	case err != nil:
+		usageError(stderr, "%s: %v", fs.Name(), err)
+		return true, exitUsage
+	case fs.NArg() > 0:
+		usageError(stderr, "%s takes flags only, not %q", fs.Name(), fs.Arg(0))
+		return true, exitUsage
+	}
+	return false, exitOK
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Installer, error) {
+	settings, err := config.SettingsFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	in := &install.Installer{
+		Getenv:   getenv,
+		LookPath: exec.LookPath,
+		Settings: settings,
+		Out:      stdout,
+		Resolve: func(kubeconfig, context string) (install.Cluster, error) {
+			c, err := secrets.Resolve(kubeconfig, context)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	}
+	if !settings.NoCache {
+		in.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, nil)
+	}
+	return in, nil
+}
+
+func runInstall(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	var opts install.Options
+	var registries stringList
+	fs.StringVar(&opts.Context, "context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
+	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
+	fs.Var(&registries, "registry", "registry `host:port` to add by hand (repeatable)")
+	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
+	fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
+	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
+	if done, code := parseFlags(fs, installHelp, args, stdout, stderr); done {
+		return code
+	}
+	opts.Registries = registries
+	in, err := newInstaller(getenv, stdout)
+	if err == nil {
+		err = in.Install(opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: install: %v\n", name, err)
+		return exitError
+	}
+	return exitOK
+}
+
+func runUninstall(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+	var opts install.Options
+	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
+	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
+	if done, code := parseFlags(fs, uninstallHelp, args, stdout, stderr); done {
+		return code
+	}
+	in, err := newInstaller(getenv, stdout)
+	if err == nil {
+		err = in.Uninstall(opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: uninstall: %v\n", name, err)
+		return exitError
+	}
+	return exitOK
+}

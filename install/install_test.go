@@ -1,0 +1,238 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+type fakeCluster struct {
+	builds    []secrets.Localbuild
+	buildsErr error
+	secretErr error
+}
+
+func (f *fakeCluster) Context() string     { return "kind-localdev" }
+func (f *fakeCluster) Fingerprint() string { return "fp" }
+func (f *fakeCluster) Localbuilds(context.Context) ([]secrets.Localbuild, error) {
+	return f.builds, f.buildsErr
+}
+func (f *fakeCluster) ReadSecret(context.Context, string, string) (secrets.Credentials, error) {
+	return secrets.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
+}
+
+type memCache map[string]keyring.Entry
+
+func (m memCache) Get(h string) (keyring.Entry, bool, error) { e, ok := m[h]; return e, ok, nil }
+func (m memCache) Put(h string, e keyring.Entry) error       { m[h] = e; return nil }
+func (m memCache) Delete(h string) (bool, error) {
+	_, ok := m[h]
+	delete(m, h)
+	return ok, nil
+}
+
+func selfSignedPEM(t *testing.T) string {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "cnoe.localtest.me"},
+		DNSNames: []string{"cnoe.localtest.me", "*.cnoe.localtest.me"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+type rig struct {
+	home, root string
+	in         *Installer
+	out        *bytes.Buffer
+	cache      memCache
+	cluster    *fakeCluster
+}
+
+func newRig(t *testing.T, cluster *fakeCluster) *rig {
+	home, root := t.TempDir(), t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, ".config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run")}
+	out := &bytes.Buffer{}
+	cache := memCache{}
+	in := &Installer{
+		Getenv:     func(k string) string { return env[k] },
+		Resolve:    func(string, string) (Cluster, error) { return cluster, nil },
+		LookPath:   func(string) (string, error) { return "/usr/local/bin/docker-credential-idpbuilder", nil },
+		Cache:      cache,
+		Settings:   config.DefaultSettings(),
+		SystemRoot: root,
+		Out:        out,
+	}
+	return &rig{home: home, root: root, in: in, out: out, cache: cache, cluster: cluster}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestInstallAndUninstall(t *testing.T) {
+	ca := selfSignedPEM(t)
+	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca}}})
+	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
+	os.MkdirAll(filepath.Dir(dockerCfg), 0o700)
+	original := "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"credsStore\": \"desktop\"\n}"
+	os.WriteFile(dockerCfg, []byte(original), 0o600)
+	podmanAuth := filepath.Join(r.home, "run", "containers", "auth.json")
+	os.MkdirAll(filepath.Dir(podmanAuth), 0o700)
+	os.WriteFile(podmanAuth, []byte(`{"auths":{"gitea.cnoe.localtest.me:8443":{"auth":"Z2l0ZWFBZG1pbjpvbGQ="}}}`), 0o600)
+
+	if err := r.in.Install(Options{TrustCA: true}); err != nil {
+		t.Fatalf("Install: %v\n%s", err, r.out)
+	}
+	const host = "gitea.cnoe.localtest.me:8443"
+	if cfg := read(t, dockerCfg); !strings.Contains(cfg, `"`+host+`": "idpbuilder"`) || !strings.Contains(cfg, `"credsStore": "desktop"`) {
+		t.Fatalf("docker config: %s", cfg)
+	}
+	if a := read(t, podmanAuth); strings.Contains(a, "Z2l0ZWFBZG1pbjpvbGQ=") || !strings.Contains(a, `"idpbuilder"`) {
+		t.Fatalf("containers auth still shadows us: %s", a)
+	}
+	tbl, err := config.Load(filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json"))
+	if err != nil || !tbl.FromFile || tbl.Registries[host].Context != "kind-localdev" {
+		t.Fatalf("helper config: %+v, %v", tbl, err)
+	}
+	if e := r.cache[host]; e.Secret != "install-secret-0123456789" || e.Fingerprint != "fp" {
+		t.Fatalf("cache not primed: %+v", e)
+	}
+	for _, p := range []string{
+		filepath.Join(r.home, ".config", "containers", "certs.d", host, "ca.crt"),
+		filepath.Join(r.home, ".docker", "certs.d", host, "ca.crt"),
+		filepath.Join(r.root, "etc", "docker", "certs.d", host, "ca.crt"),
+		filepath.Join(r.root, "etc", "containers", "certs.d", host, "ca.crt"),
+	} {
+		if got := read(t, p); got != ca {
+			t.Fatalf("%s = %q", p, got)
+		}
+	}
+	bundle := read(t, filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "ca-bundle.pem"))
+	if !strings.HasSuffix(bundle, ca) {
+		t.Fatal("the CA bundle lacks the cluster CA")
+	}
+	if strings.Contains(r.out.String(), "install-secret") {
+		t.Fatal("install printed the password")
+	}
+	if !strings.Contains(r.out.String(), "SSL_CERT_FILE=") {
+		t.Fatalf("no SSL_CERT_FILE hint:\n%s", r.out)
+	}
+
+	// Idempotent: a second run changes nothing and says so.
+	r.out.Reset()
+	if err := r.in.Install(Options{TrustCA: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.out.String(), "changed") {
+		t.Fatalf("second install changed something:\n%s", r.out)
+	}
+	if !strings.Contains(r.out.String(), "already set") {
+		t.Fatalf("second install output:\n%s", r.out)
+	}
+
+	// Uninstall restores the docker config byte for byte and removes our files.
+	r.out.Reset()
+	if err := r.in.Uninstall(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, dockerCfg); got != original {
+		t.Fatalf("docker config after uninstall:\n%s\nwant\n%s", got, original)
+	}
+	if _, err := os.Stat(filepath.Join(r.root, "etc", "docker", "certs.d", host)); !os.IsNotExist(err) {
+		t.Fatal("uninstall left the CA folder")
+	}
+	if _, err := os.Stat(filepath.Join(r.home, ".config", "docker-credential-idpbuilder")); !os.IsNotExist(err) {
+		t.Fatal("uninstall left the helper config folder")
+	}
+	if len(r.cache) != 0 {
+		t.Fatalf("uninstall left keyring entries: %v", r.cache)
+	}
+	// And twice is safe.
+	if err := r.in.Uninstall(Options{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInstallDryRunWritesNothing(t *testing.T) {
+	r := newRig(t, &fakeCluster{buildsErr: secrets.ErrNoLocalbuildResource})
+	if err := r.in.Install(Options{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(r.home)
+	if len(entries) != 0 || len(r.cache) != 0 {
+		t.Fatalf("dry run wrote %v, cached %v", entries, r.cache)
+	}
+	if !strings.Contains(r.out.String(), "would change") || !strings.Contains(r.out.String(), "no Localbuild resource") {
+		t.Fatalf("dry run output:\n%s", r.out)
+	}
+}
+
+func TestInstallStopsWhenTheSecretIsUnreadable(t *testing.T) {
+	r := newRig(t, &fakeCluster{secretErr: errors.New("forbidden: nope")})
+	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
+	if err := r.in.Install(Options{}); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("Install = %v", err)
+	}
+	if _, err := os.Stat(dockerCfg); !os.IsNotExist(err) {
+		t.Fatal("docker config written although the secret is unreadable")
+	}
+}
+
+func TestInstallLeavesACorruptDockerConfig(t *testing.T) {
+	r := newRig(t, &fakeCluster{})
+	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
+	os.MkdirAll(filepath.Dir(dockerCfg), 0o700)
+	os.WriteFile(dockerCfg, []byte("{oops"), 0o600)
+	err := r.in.Install(Options{})
+	if err == nil || !strings.Contains(err.Error(), "left untouched") {
+		t.Fatalf("Install = %v", err)
+	}
+	if read(t, dockerCfg) != "{oops" {
+		t.Fatal("corrupt config was changed")
+	}
+}
+
+func TestRegistryHosts(t *testing.T) {
+	tests := []struct {
+		lb   secrets.Localbuild
+		want string
+	}{
+		{secrets.Localbuild{}, "gitea.cnoe.localtest.me:8443"},
+		{secrets.Localbuild{Host: "cnoe.localtest.me", Port: "8443", Protocol: "https"}, "gitea.cnoe.localtest.me:8443"},
+		{secrets.Localbuild{Host: "My.Host", Port: "9443"}, "gitea.my.host:9443"},
+		{secrets.Localbuild{Host: "cnoe.localtest.me", Port: "8443", UsePathRouting: true}, "cnoe.localtest.me:8443"},
+		{secrets.Localbuild{Host: "a.example", IngressHost: "b.example", Port: "8443"}, "gitea.a.example:8443 gitea.b.example:8443"},
+		{secrets.Localbuild{Host: "a.example", IngressHost: "A.example", Port: "8443"}, "gitea.a.example:8443"},
+		{secrets.Localbuild{Host: "a.example", Port: "443", Protocol: "https"}, "gitea.a.example"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(RegistryHosts(tt.lb), " "); got != tt.want {
+			t.Errorf("RegistryHosts(%+v) = %q, want %q", tt.lb, got, tt.want)
+		}
+	}
+}

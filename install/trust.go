@@ -1,0 +1,146 @@
+package install
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+)
+
+// systemRootFiles are where Linux distributions keep the trusted roots.
+var systemRootFiles = []string{
+	"/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine
+	"/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
+	"/etc/ssl/cert.pem",                  // macOS, BSDs
+}
+
+// trustCA installs the cluster's CA where each client looks for it.
+func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, caPEM string, opts Options) error {
+	ca, err := parseCA(caPEM)
+	if err != nil {
+		return err
+	}
+	helperDir := filepath.Dir(table.Path)
+	if !opts.DryRun {
+		if err := os.MkdirAll(helperDir, 0o700); err != nil {
+			return err
+		}
+	}
+	caCopy := filepath.Join(helperDir, "ca.crt")
+	if err := in.writeTrusted(rep, table, caCopy, ca, opts.DryRun); err != nil {
+		return err
+	}
+	var sudo []string
+	for _, h := range hosts {
+		userDirs := []string{
+			filepath.Join(in.xdgConfigHome(), "containers", "certs.d"),         // skopeo, podman, buildah
+			filepath.Join(in.dockerConfigDir(opts.DockerConfigDir), "certs.d"), // Docker Desktop copies these into its VM
+			filepath.Join(in.xdgConfigHome(), "docker", "certs.d"),             // rootless dockerd
+		}
+		for _, d := range userDirs {
+			if err := in.writeTrusted(rep, table, filepath.Join(d, h, "ca.crt"), ca, opts.DryRun); err != nil {
+				return err
+			}
+		}
+		for _, d := range []string{"/etc/containers/certs.d", "/etc/docker/certs.d"} {
+			path := filepath.Join(in.SystemRoot+d, h, "ca.crt")
+			err := in.writeTrusted(rep, table, path, ca, opts.DryRun)
+			if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+				sudo = append(sudo, fmt.Sprintf("sudo install -D -m 0644 %s %s", caCopy, filepath.Join(d, h, "ca.crt")))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if len(sudo) > 0 {
+		rep.line("warning", "no write access to the system certificate folders; run:\n    %s", strings.Join(sudo, "\n    "))
+	}
+
+	roots := in.systemRoots()
+	bundle := filepath.Join(helperDir, "ca-bundle.pem")
+	if err := in.writeTrusted(rep, table, bundle, append(roots, ca...), opts.DryRun); err != nil {
+		return err
+	}
+	rep.line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
+	return nil
+}
+
+func parseCA(caPEM string) ([]byte, error) {
+	if strings.TrimSpace(caPEM) == "" {
+		return nil, errors.New("the Localbuild has no self-signed CA (spec.buildCustomization.selfSignedCert): nothing to trust; is the cluster made by idpbuilder?")
+	}
+	var out []byte
+	rest := []byte(caPEM)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return nil, fmt.Errorf("the Localbuild's self-signed certificate does not parse: %w", err)
+		}
+		out = append(out, pem.EncodeToMemory(block)...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the Localbuild's selfSignedCert holds no PEM certificate")
+	}
+	return out, nil
+}
+
+func (in *Installer) systemRoots() []byte {
+	files := systemRootFiles
+	if f := in.Getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	for _, f := range files {
+		if data, err := os.ReadFile(in.SystemRoot + f); err == nil {
+			if !bytes.HasSuffix(data, []byte("\n")) {
+				data = append(data, '\n')
+			}
+			return data
+		}
+	}
+	return nil
+}
+
+// writeTrusted writes a certificate file unless it already holds data, and
+// records files it creates so uninstall removes exactly those.
+func (in *Installer) writeTrusted(rep *report, table *config.Table, path string, data []byte, dryRun bool) error {
+	cur, err := os.ReadFile(path)
+	if err == nil && bytes.Equal(cur, data) {
+		rep.line("ok", "%s: already in place", path)
+		return nil
+	}
+	existed := err == nil
+	if dryRun {
+		rep.line("changed", "%s", path)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+	}
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if !existed && !slices.Contains(table.Installed, path) {
+		table.Installed = append(table.Installed, path)
+	}
+	rep.line("changed", "%s", path)
+	return nil
+}
