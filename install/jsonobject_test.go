@@ -28,8 +28,8 @@ func realWorldConfigs(t *testing.T) map[string]string {
 			"credHelpers": map[string]any{"gcr.io": "gcloud", "public.ecr.aws": "ecr-login"},
 		}),
 		"proxies plugins unknown": dockerWritten(t, map[string]any{
-			"proxies":            map[string]any{"default": map[string]any{"httpProxy": "http://proxy:3128", "noProxy": "localhost,<local>&more"}},
-			"plugins":            map[string]any{"buildx": map[string]any{"x": "y"}},
+			"proxies":             map[string]any{"default": map[string]any{"httpProxy": "http://proxy:3128", "noProxy": "localhost,<local>&more"}},
+			"plugins":             map[string]any{"buildx": map[string]any{"x": "y"}},
 			"cliPluginsExtraDirs": []string{"/opt/plugins"},
 			"aFutureKey":          map[string]any{"nested": []any{1.5e300, true, nil, "\u00e9"}},
 			"detachKeys":          "ctrl-e,e",
