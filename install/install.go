@@ -5,6 +5,7 @@ package install
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -51,7 +52,9 @@ type Installer struct {
 	Settings config.Settings
 	// SystemRoot prefixes /etc paths; empty in production.
 	SystemRoot string
-	Out        io.Writer
+	// SystemRoots are the CAs the machine trusts; nil means the system's.
+	SystemRoots *x509.CertPool
+	Out         io.Writer
 }
 
 // report prints what install did, one line a step, for a person to scan.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -130,6 +131,53 @@ func runUninstall(args []string, stdout, stderr io.Writer, getenv func(string) s
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: uninstall: %v\n", name, err)
+		return exitError
+	}
+	return exitOK
+}
+
+const statusHelp = `Usage: docker-credential-idpbuilder status [flags]
+
+Checks, for every registry the helper serves: the cluster and its secret,
+the keyring cache, the docker and containers configuration, the helper on
+PATH, the registry itself (reachable, TLS trusted) and whether it accepts
+the credentials. Each failure says how to fix it. Never prints the password.
+
+Exit status: 0 when every registry is usable, 1 otherwise, 2 usage error.
+
+Flags:
+`
+
+func runStatus(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	var opts install.Options
+	output := fs.String("o", "text", "output `format`: text or json")
+	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
+	if done, code := parseFlags(fs, statusHelp, args, stdout, stderr); done {
+		return code
+	}
+	if *output != "text" && *output != "json" {
+		usageError(stderr, "status: -o takes text or json, not %q", *output)
+		return exitUsage
+	}
+	in, err := newInstaller(getenv, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
+		return exitError
+	}
+	rep, err := in.Status(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
+		return exitError
+	}
+	if *output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		rep.WriteText(stdout)
+	}
+	if !rep.Usable() {
 		return exitError
 	}
 	return exitOK

@@ -25,6 +25,7 @@ var subcommands = map[string]subcommand{
 	"refresh":   runRefresh,
 	"install":   runInstall,
 	"uninstall": runUninstall,
+	"status":    runStatus,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {

@@ -25,6 +25,7 @@ Usage:
   docker-credential-idpbuilder <get|store|erase|list>   credential-helper protocol (run by docker, crane, ...)
   docker-credential-idpbuilder install [flags]         wire docker and the containers tools to the cluster
   docker-credential-idpbuilder uninstall [flags]       undo install
+  docker-credential-idpbuilder status [-o json]        check every registry and say how to fix what fails
   docker-credential-idpbuilder refresh [flags]         re-read the cluster now and rewrite the cache
   docker-credential-idpbuilder version                 print the version
   docker-credential-idpbuilder help [COMMAND]          this text, or a command's flags

@@ -1,0 +1,354 @@
+package install
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+)
+
+// Check is one line of status.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	// Fix says, in one sentence, what to do when the check failed.
+	Fix string `json:"fix,omitempty"`
+	// Blocking marks a failure that makes the registry unusable.
+	Blocking bool `json:"blocking,omitempty"`
+}
+
+// RegistryStatus is the status of one registry.
+type RegistryStatus struct {
+	Host   string  `json:"host"`
+	Usable bool    `json:"usable"`
+	Checks []Check `json:"checks"`
+}
+
+// StatusReport is what `status` prints.
+type StatusReport struct {
+	Config     string           `json:"config"`
+	Registries []RegistryStatus `json:"registries"`
+}
+
+// Usable is true when every registry can be used.
+func (r StatusReport) Usable() bool {
+	for _, reg := range r.Registries {
+		if !reg.Usable {
+			return false
+		}
+	}
+	return len(r.Registries) > 0
+}
+
+// Status checks every registry in the helper's table. It never returns or
+// prints the password.
+func (in *Installer) Status(opts Options) (StatusReport, error) {
+	table, err := in.loadTable()
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep := StatusReport{Config: table.Path}
+	if !table.FromFile {
+		rep.Config += " (absent: built-in default)"
+	}
+	for _, host := range table.Hosts() {
+		rep.Registries = append(rep.Registries, in.statusOf(table, host, opts))
+	}
+	return rep, nil
+}
+
+func (in *Installer) statusOf(table *config.Table, host string, opts Options) RegistryStatus {
+	st := RegistryStatus{Host: host}
+	add := func(c Check) { st.Checks = append(st.Checks, c) }
+	_, reg, _ := table.Lookup(host)
+
+	var clusterCA string
+	var username, secret string
+	cluster, err := in.Resolve(reg.Kubeconfig, reg.Context)
+	if err != nil {
+		add(Check{Name: "cluster", Detail: err.Error(), Fix: "create the cluster with idpbuilder, or record the right context with 'docker-credential-idpbuilder install --context NAME'", Blocking: true})
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
+		creds, err := cluster.ReadSecret(ctx, reg.Namespace, reg.Secret)
+		if err != nil {
+			add(Check{Name: "secret", Detail: err.Error(), Fix: "start the cluster (idpbuilder create) or grant 'get' on the secret", Blocking: true})
+		} else {
+			username, secret = creds.Username, creds.Password
+			add(Check{Name: "secret", OK: true, Detail: fmt.Sprintf("%s/%s readable in context %s (user %s)", reg.Namespace, reg.Secret, cluster.Context(), creds.Username)})
+		}
+		if builds, err := cluster.Localbuilds(ctx); err == nil && len(builds) > 0 {
+			clusterCA = builds[0].SelfSignedCert
+		}
+		cancel()
+		add(in.cacheCheck(host, cluster))
+	}
+	if e, ok := in.override(host); ok {
+		// What the clients get is the override, so that is what to test.
+		username, secret = e.Username, e.Secret
+	}
+
+	add(in.dockerWiredCheck(host, opts))
+	add(in.shadowCheck(host))
+	if p, err := in.LookPath("docker-credential-idpbuilder"); err != nil {
+		add(Check{Name: "path", Detail: "docker-credential-idpbuilder is not on PATH", Fix: "put the folder holding the binary on PATH (go install puts it in $(go env GOPATH)/bin)", Blocking: true})
+	} else {
+		add(Check{Name: "path", OK: true, Detail: p})
+	}
+	for _, c := range in.registryChecks(host, clusterCA, username, secret) {
+		add(c)
+	}
+	st.Usable = true
+	for _, c := range st.Checks {
+		if !c.OK && c.Blocking {
+			st.Usable = false
+		}
+	}
+	return st
+}
+
+func (in *Installer) override(host string) (keyring.Entry, bool) {
+	if in.Cache == nil {
+		return keyring.Entry{}, false
+	}
+	e, ok, err := in.Cache.Get(host)
+	return e, ok && err == nil && e.Override
+}
+
+func (in *Installer) cacheCheck(host string, cluster Cluster) Check {
+	c := Check{Name: "cache", OK: true}
+	if in.Cache == nil {
+		c.Detail = "off (" + config.EnvNoCache + "): every get reads the cluster"
+		return c
+	}
+	e, ok, err := in.Cache.Get(host)
+	switch {
+	case err != nil:
+		c.Detail = fmt.Sprintf("no cache: %v; every get reads the cluster", err)
+		c.Fix = "unlock or start the OS keyring (Secret Service) to make get faster"
+	case !ok:
+		c.Detail = "OS keyring reachable, no entry yet (the next get fills it)"
+	case e.Override:
+		c.Detail = fmt.Sprintf("credentials stored by 'docker login' for user %s win over the cluster's; 'docker logout %s' drops them", e.Username, host)
+	case e.Fingerprint != cluster.Fingerprint():
+		c.Detail = "OS keyring entry from another cluster (replaced on the next get)"
+	default:
+		c.Detail = fmt.Sprintf("OS keyring entry for user %s, %s old", e.Username, time.Since(e.FetchedAt).Round(time.Second))
+	}
+	return c
+}
+
+func (in *Installer) dockerWiredCheck(host string, opts Options) Check {
+	path := in.dockerConfigPath(opts.DockerConfigDir)
+	c := Check{Name: "docker config", Detail: path, Fix: "run 'docker-credential-idpbuilder install'", Blocking: true}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.Detail = fmt.Sprintf("%s: %v", path, err)
+		return c
+	}
+	var cfg struct {
+		CredHelpers map[string]string `json:"credHelpers"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		c.Detail = fmt.Sprintf("%s is not valid JSON: %v", path, err)
+		c.Fix = "fix the file's syntax, then run install"
+		return c
+	}
+	if v := cfg.CredHelpers[host]; v != HelperName {
+		c.Detail = fmt.Sprintf("%s: credHelpers[%s] is %q, not %q", path, host, v, HelperName)
+		return c
+	}
+	c.OK, c.Fix, c.Detail = true, "", fmt.Sprintf("%s: credHelpers[%s] = %s", path, host, HelperName)
+	return c
+}
+
+// shadowCheck finds a containers auth file whose auths entry would win over
+// the docker config for skopeo, podman and buildah.
+func (in *Installer) shadowCheck(host string) Check {
+	for _, path := range in.containersAuthFiles() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var f struct {
+			Auths       map[string]json.RawMessage `json:"auths"`
+			CredHelpers map[string]string          `json:"credHelpers"`
+		}
+		if json.Unmarshal(data, &f) != nil {
+			continue
+		}
+		if _, shadowed := f.Auths[host]; shadowed && f.CredHelpers[host] != HelperName {
+			return Check{Name: "containers auth", Detail: fmt.Sprintf("%s has auths[%s], which skopeo, podman and buildah use instead of the helper", path, host),
+				Fix: "run 'docker-credential-idpbuilder install' (or podman logout " + host + ")"}
+		}
+	}
+	return Check{Name: "containers auth", OK: true, Detail: "no containers auth file shadows the docker config"}
+}
+
+// registryChecks asks the registry itself: reachable, TLS trusted, and the
+// credentials accepted by its token endpoint, as Gitea's clients do.
+func (in *Installer) registryChecks(host, clusterCA, username, secret string) []Check {
+	var checks []Check
+	base := "https://" + host
+	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
+	defer cancel()
+
+	system := in.SystemRoots
+	if system == nil {
+		system, _ = x509.SystemCertPool() // honours SSL_CERT_FILE
+	}
+	if system == nil {
+		system = x509.NewCertPool()
+	}
+	trusted := Check{Name: "tls", OK: true, Detail: "certificate trusted by the system roots"}
+	_, err := in.get(ctx, tlsClient(system), base+"/v2/", "", "")
+	var unverified *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &unverified):
+		trusted = Check{Name: "tls", Detail: "certificate signed by an authority this machine does not trust (docker push fails with x509 errors)",
+			Fix: "run 'docker-credential-idpbuilder install --trust-ca'", Blocking: false}
+	case err != nil:
+		checks = append(checks, Check{Name: "registry", Detail: fmt.Sprintf("%s unreachable: %v", base, err), Fix: "start the cluster, and check that " + strings.Split(host, ":")[0] + " resolves to it", Blocking: true})
+		return checks
+	}
+	checks = append(checks, Check{Name: "registry", OK: true, Detail: base + "/v2/ answers"})
+
+	pool := system.Clone()
+	if clusterCA != "" {
+		pool.AppendCertsFromPEM([]byte(clusterCA))
+	}
+	if ok := in.certsDPresent(host); ok != "" && !trusted.OK {
+		trusted.Detail += "; " + ok
+	}
+	checks = append(checks, trusted)
+
+	if secret == "" {
+		return checks
+	}
+	client := tlsClient(pool)
+	resp, err := in.get(ctx, client, base+"/v2/", "", "")
+	if err != nil {
+		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("cannot verify the TLS certificate with the cluster CA either: %v", err), Blocking: true})
+	}
+	realm, service := bearerChallenge(resp.Header.Get("WWW-Authenticate"))
+	if realm == "" {
+		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("%s/v2/ gave no Bearer challenge (HTTP %d): is this Gitea's registry?", base, resp.StatusCode), Blocking: true})
+	}
+	tokenURL := realm
+	if service != "" {
+		tokenURL += "?service=" + url.QueryEscape(service)
+	}
+	resp, err = in.get(ctx, client, tokenURL, username, secret)
+	switch {
+	case err != nil:
+		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("token endpoint unreachable: %v", err), Blocking: true})
+	case resp.StatusCode == http.StatusOK:
+		return append(checks, Check{Name: "login", OK: true, Detail: fmt.Sprintf("the registry accepts the credentials of %s", username)})
+	default:
+		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("the registry rejects the credentials of %s (HTTP %d)", username, resp.StatusCode),
+			Fix: "the password changed: run 'docker-credential-idpbuilder refresh' (or 'docker logout " + base[len("https://"):] + "' if you stored your own)", Blocking: true})
+	}
+}
+
+func (in *Installer) certsDPresent(host string) string {
+	var found []string
+	for _, p := range []string{
+		filepath.Join(in.SystemRoot+"/etc/docker/certs.d", host, "ca.crt"),
+		filepath.Join(in.SystemRoot+"/etc/containers/certs.d", host, "ca.crt"),
+		filepath.Join(in.xdgConfigHome(), "containers", "certs.d", host, "ca.crt"),
+	} {
+		if _, err := os.Stat(p); err == nil {
+			found = append(found, p)
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	return "per-registry CA files exist for docker/containers tools: " + strings.Join(found, ", ")
+}
+
+func tlsClient(pool *x509.CertPool) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Proxy: http.ProxyFromEnvironment},
+		// The token endpoint answers directly; a redirect is not followed
+		// with the credentials.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func (in *Installer) get(ctx context.Context, client *http.Client, u, user, password string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return resp, nil
+}
+
+// bearerChallenge reads realm and service from a WWW-Authenticate header.
+func bearerChallenge(h string) (realm, service string) {
+	scheme, params, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", ""
+	}
+	for _, p := range strings.Split(params, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok {
+			continue
+		}
+		v = strings.Trim(v, `"`)
+		switch strings.ToLower(k) {
+		case "realm":
+			realm = v
+		case "service":
+			service = v
+		}
+	}
+	return realm, service
+}
+
+// WriteText prints the report for a person: one line a check, the fix under
+// each failure.
+func (r StatusReport) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "helper config: %s\n", r.Config)
+	for _, reg := range r.Registries {
+		verdict := "usable"
+		if !reg.Usable {
+			verdict = "NOT usable"
+		}
+		fmt.Fprintf(w, "%s: %s\n", reg.Host, verdict)
+		for _, c := range reg.Checks {
+			mark := "ok  "
+			if !c.OK {
+				mark = "FAIL"
+				if !c.Blocking {
+					mark = "warn"
+				}
+			}
+			fmt.Fprintf(w, "  %s %-16s %s\n", mark, c.Name, c.Detail)
+			if !c.OK && c.Fix != "" {
+				fmt.Fprintf(w, "       %-16s fix: %s\n", "", c.Fix)
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package install
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+// giteaLikeRegistry answers /v2/ with a Bearer challenge and /v2/token
+// with 200 only for the right basic-auth credentials, as Gitea does.
+func giteaLikeRegistry(t *testing.T, password string) *httptest.Server {
+	var srv *httptest.Server
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/":
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/v2/token",service="container_registry",scope="*"`, srv.URL))
+			w.WriteHeader(http.StatusUnauthorized)
+		case "/v2/token":
+			if u, p, ok := r.BasicAuth(); !ok || u != "giteaAdmin" || p != password {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			fmt.Fprint(w, `{"token":"t"}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func statusRig(t *testing.T, registryPassword string, trustCA bool) (*rig, string) {
+	t.Helper()
+	srv := giteaLikeRegistry(t, registryPassword)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", SelfSignedCert: ca}}})
+	if err := r.in.Install(Options{Registries: []string{host}}); err != nil {
+		t.Fatalf("install: %v\n%s", err, r.out)
+	}
+	r.in.SystemRoots = x509.NewCertPool()
+	if trustCA {
+		r.in.SystemRoots.AddCert(srv.Certificate())
+	}
+	return r, host
+}
+
+func checkOf(t *testing.T, st RegistryStatus, name string) Check {
+	t.Helper()
+	for _, c := range st.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %q check in %+v", name, st.Checks)
+	return Check{}
+}
+
+func statusFor(t *testing.T, r *rig, host string) (StatusReport, RegistryStatus) {
+	t.Helper()
+	rep, err := r.in.Status(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range rep.Registries {
+		if st.Host == host {
+			return rep, st
+		}
+	}
+	t.Fatalf("%s not in status %+v", host, rep)
+	return rep, RegistryStatus{}
+}
+
+func TestStatusHealthy(t *testing.T) {
+	r, host := statusRig(t, "install-secret-0123456789", true)
+	rep, st := statusFor(t, r, host)
+	for _, c := range st.Checks {
+		if !c.OK {
+			t.Errorf("check %s failed: %s", c.Name, c.Detail)
+		}
+	}
+	if !st.Usable || checkOf(t, st, "login").Detail != "the registry accepts the credentials of giteaAdmin" {
+		t.Fatalf("status: %+v", st)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	js, _ := json.Marshal(rep)
+	if strings.Contains(text.String()+string(js), "install-secret") {
+		t.Fatal("status shows the password")
+	}
+}
+
+func TestStatusWrongPasswordAndUntrustedCA(t *testing.T) {
+	r, host := statusRig(t, "the-registry-has-another-password", false)
+	_, st := statusFor(t, r, host)
+	if st.Usable {
+		t.Fatal("a registry rejecting the credentials is usable")
+	}
+	login := checkOf(t, st, "login")
+	if login.OK || !strings.Contains(login.Detail, "rejects the credentials") || !strings.Contains(login.Fix, "refresh") {
+		t.Fatalf("login check: %+v", login)
+	}
+	tlsCheck := checkOf(t, st, "tls")
+	if tlsCheck.OK || !strings.Contains(tlsCheck.Fix, "--trust-ca") {
+		t.Fatalf("tls check: %+v", tlsCheck)
+	}
+}
+
+func TestStatusFindsMissingWiringAndShadowing(t *testing.T) {
+	r, host := statusRig(t, "install-secret-0123456789", true)
+	// Someone logged in with podman: a plain auths entry shadows us, and the
+	// docker config lost our entry.
+	auth := filepath.Join(r.home, "run", "containers", "auth.json")
+	os.MkdirAll(filepath.Dir(auth), 0o700)
+	os.WriteFile(auth, []byte(`{"auths":{"`+host+`":{"auth":"eDp5"}}}`), 0o600)
+	os.WriteFile(filepath.Join(r.home, ".docker", "config.json"), []byte(`{}`), 0o600)
+	r.in.LookPath = func(string) (string, error) { return "", os.ErrNotExist }
+	_, st := statusFor(t, r, host)
+	for _, name := range []string{"docker config", "containers auth", "path"} {
+		if c := checkOf(t, st, name); c.OK || c.Fix == "" {
+			t.Errorf("%s check: %+v", name, c)
+		}
+	}
+	if st.Usable {
+		t.Fatal("unwired registry reported usable")
+	}
+}
+
+func TestStatusClusterDownAndCacheStates(t *testing.T) {
+	r, host := statusRig(t, "install-secret-0123456789", true)
+	r.cache[host] = keyring.Entry{Username: "me", Secret: "mine", Override: true}
+	_, st := statusFor(t, r, host)
+	if c := checkOf(t, st, "cache"); !strings.Contains(c.Detail, "docker login") {
+		t.Fatalf("cache check with an override: %+v", c)
+	}
+	r.cluster.secretErr = fmt.Errorf("%w: connection refused; is the idpbuilder cluster running?", secrets.ErrUnreachable)
+	_, st = statusFor(t, r, host)
+	if c := checkOf(t, st, "secret"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "is the idpbuilder cluster running?") {
+		t.Fatalf("secret check with the cluster down: %+v", c)
+	}
+	if st.Usable {
+		t.Fatal("usable with the cluster down")
+	}
+	_ = config.DefaultRegistry
+}
