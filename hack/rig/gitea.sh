@@ -30,7 +30,7 @@ set -euo pipefail
 GITEA_VERSION=1.26.1
 ADMIN_USER=giteaAdmin
 ADMIN_EMAIL=admin@cnoe.localtest.me
-TOKEN_NAME=admin
+TOKEN_NAME="admin"
 HEALTH_TIMEOUT=60   # seconds; a fresh DB answers in about 1 s
 STOP_TIMEOUT=15     # seconds between TERM and KILL
 
@@ -159,10 +159,6 @@ ENABLED = false
 [mailer]
 ENABLED = false
 
-[picture]
-DISABLE_GRAVATAR = true
-ENABLE_FEDERATED_AVATAR = false
-
 [cron.update_checker]
 ENABLED = false
 
@@ -266,19 +262,24 @@ make_throwaway_admin() {
 
 # --- subcommands ---------------------------------------------------------------
 
+# wait_healthy: until /api/healthz answers; fails early when Gitea exits or
+# logs that its listener failed (it then keeps running without serving). Only
+# the log written since this start counts: gitea.log is appended to.
 wait_healthy() {
-  local deadline=$((SECONDS + HEALTH_TIMEOUT))
+  local deadline=$((SECONDS + HEALTH_TIMEOUT)) why=
   until curl -sf --max-time 2 --cacert "$ca" --resolve "$gitea_host:$port:127.0.0.1" \
     -o /dev/null "$url/api/healthz"; do
     if ! is_running; then
-      log "Gitea exited; last log lines:"
-      tail -n 30 "$gdir/log/stdout.log" "$gdir/log/gitea.log" >&2 2>/dev/null || true
-      die "Gitea did not start"
+      why="Gitea exited"
+    elif tail -c "+$((log_offset + 1))" "$gdir/log/gitea.log" 2>/dev/null | grep -q 'Failed to start server'; then
+      why="Gitea failed to start its server"
+    elif ((SECONDS >= deadline)); then
+      why="no healthy answer in ${HEALTH_TIMEOUT}s"
     fi
-    if ((SECONDS >= deadline)); then
-      log "no healthy answer in ${HEALTH_TIMEOUT}s; last log lines:"
-      tail -n 30 "$gdir/log/stdout.log" "$gdir/log/gitea.log" >&2 2>/dev/null || true
-      die "Gitea is not healthy"
+    if [[ -n $why ]]; then
+      log "$why; last log lines:"
+      tail -n 20 "$gdir/log/stdout.log" "$gdir/log/gitea.log" >&2 2>/dev/null || true
+      return 1
     fi
     sleep 0.2
   done
@@ -336,6 +337,7 @@ cmd_up() {
   # setsid: Gitea outlives this script and is not hit by the caller's Ctrl-C;
   # --pid makes Gitea write its own PID file, which down relies on.
   rm -f "$pid_file"
+  log_offset=$(stat -c %s "$gdir/log/gitea.log" 2>/dev/null || echo 0)
   setsid "$gitea_bin" web --config "$ini" --work-path "$gdir" --pid "$pid_file" \
     </dev/null >>"$gdir/log/stdout.log" 2>&1 &
   local deadline=$((SECONDS + 10))
@@ -343,7 +345,10 @@ cmd_up() {
     ((SECONDS < deadline)) || die "Gitea wrote no PID file; see $gdir/log/stdout.log"
     sleep 0.1
   done
-  wait_healthy
+  if ! wait_healthy; then
+    cmd_down
+    die "Gitea did not become healthy"
+  fi
   log "Gitea $GITEA_VERSION healthy at $url (PID $(<"$pid_file")) in $((SECONDS - t)) s"
 
   t=$SECONDS
