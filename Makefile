@@ -5,7 +5,7 @@ BIN := bin/docker-credential-idpbuilder
 RIG_CACHE ?= $(HOME)/.cache/idpbuilder-rig
 export PATH := $(RIG_CACHE)/bin:$(PATH)
 
-.PHONY: build install test unit integration e2e cross deps fmt-check vet
+.PHONY: build install test unit integration e2e cross deps fmt-check vet demo
 
 build:
 	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/docker-credential-idpbuilder
@@ -55,3 +55,8 @@ integration:
 # test/e2e in a private mount namespace and keyring session.
 e2e:
 	hack/e2e.sh
+
+# The README's first command: the product working end to end, no idpbuilder
+# cluster needed. `hack/demo.sh --keep` leaves a shell inside the rig.
+demo:
+	hack/demo.sh
