@@ -44,6 +44,9 @@ type Helper struct {
 	Settings config.Settings
 	Now      func() time.Time
 	Debugf   func(format string, args ...any)
+	// Lock serialises cluster reads of one host across processes; nil
+	// means no lock. It returns nil when the lock could not be had.
+	Lock func(host string, timeout time.Duration) (release func())
 }
 
 var _ credentials.Helper = (*Helper)(nil)
@@ -55,6 +58,13 @@ func (h *Helper) debugf(format string, args ...any) {
 	if h.Debugf != nil {
 		h.Debugf(format, args...)
 	}
+}
+
+func (h *Helper) lock(host string) func() {
+	if h.Lock == nil || h.Cache == nil {
+		return nil // without a cache, waiting for another reader gains nothing
+	}
+	return h.Lock(host, h.Settings.Timeout)
 }
 
 func (h *Helper) now() time.Time {
@@ -115,6 +125,15 @@ func (h *Helper) resolve(host string, reg config.Registry, force bool) (keyring.
 	if sameCluster && !force && h.age(entry) < h.Settings.Fresh {
 		h.debugf("%s: cache hit (age %s)", host, h.age(entry).Round(time.Second))
 		return entry, nil
+	}
+	// Parallel pushes start many gets at once: one reads the cluster while
+	// the others wait, then answer from what it cached.
+	if release := h.lock(host); release != nil {
+		defer release()
+		if e, ok := h.cached(host); ok && !force && e.Fingerprint == cluster.Fingerprint() && h.age(e) < h.Settings.Fresh {
+			h.debugf("%s: cached by a concurrent get", host)
+			return e, nil
+		}
 	}
 	h.debugf("%s: reading secret %s/%s from context %q", host, reg.Namespace, reg.Secret, cluster.Context())
 	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)

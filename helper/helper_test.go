@@ -281,3 +281,28 @@ func TestList(t *testing.T) {
 		t.Fatalf("List = %v", got)
 	}
 }
+
+func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
+	cache := newMemCache()
+	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
+	h := newTestHelper(cache, cluster)
+	locked := 0
+	// While this get waited for the lock, another process filled the cache.
+	h.Lock = func(host string, _ time.Duration) func() {
+		locked++
+		cache.entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "by-the-other", Fingerprint: "fp1", FetchedAt: now}
+		return func() {}
+	}
+	if _, s, err := h.Get(host); err != nil || s != "by-the-other" {
+		t.Fatalf("Get = %q, %v", s, err)
+	}
+	if locked != 1 || cluster.reads != 0 {
+		t.Fatalf("locked %d times, %d cluster reads; want 1 and 0", locked, cluster.reads)
+	}
+	// No lock to be had: the get reads the cluster itself.
+	delete(cache.entries, host)
+	h.Lock = func(string, time.Duration) func() { return nil }
+	if _, s, err := h.Get(host); err != nil || s != "from-cluster" || cluster.reads != 1 {
+		t.Fatalf("Get without the lock = %q, %v, reads %d", s, err, cluster.reads)
+	}
+}

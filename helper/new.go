@@ -3,9 +3,12 @@ package helper
 import (
 	"fmt"
 	"io"
+	"path/filepath"
+	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
@@ -41,6 +44,17 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer) (*Helper, err
 		debugf("caching is off (%s)", config.EnvNoCache)
 	} else {
 		h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
+	}
+	if dir, err := lockfile.Dir(getenv); err == nil {
+		h.Lock = func(host string, timeout time.Duration) func() {
+			release, err := lockfile.Acquire(filepath.Join(dir, lockfile.FileName(host)), timeout)
+			if err != nil {
+				// Go on unlocked: slower under contention, never wrong.
+				debugf("%s: no lock (%v)", host, err)
+				return nil
+			}
+			return release
+		}
 	}
 	return h, nil
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeAPI is an HTTPS server that checks a bearer token and serves the one
@@ -24,6 +25,8 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	password string
 	reads    atomic.Int64
+	// delay holds every answer, to make concurrent callers overlap.
+	delay time.Duration
 }
 
 func newFakeAPI(t *testing.T, password string) *fakeAPI {
@@ -43,6 +46,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.reads.Add(1)
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	pw := f.password
 	f.mu.Unlock()

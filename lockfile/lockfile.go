@@ -1,0 +1,61 @@
+// Package lockfile serialises work across processes with an advisory lock
+// on a file. The kernel drops the lock when its holder dies, so a crashed
+// process never blocks the others.
+package lockfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrTimeout means another process held the lock for the whole wait.
+var ErrTimeout = errors.New("timed out waiting for the lock")
+
+// Dir is where the helper keeps its lock files: the user's runtime folder
+// (tmpfs, per user) when there is one, else the user cache folder.
+func Dir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "docker-credential-idpbuilder"), nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "docker-credential-idpbuilder", "locks"), nil
+}
+
+// FileName turns a registry host into a lock file name.
+func FileName(host string) string {
+	return strings.NewReplacer(":", "_", "/", "_", "\\", "_", "[", "", "]", "").Replace(host) + ".lock"
+}
+
+// Acquire takes the exclusive lock on path, waiting at most timeout. The
+// folder is created 0700 and the file 0600.
+func Acquire(path string, timeout time.Duration) (release func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if ok {
+			return func() { unlock(f); f.Close() }, nil
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, ErrTimeout
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
