@@ -253,3 +253,31 @@ func TestFingerprintFollowsServerAndCA(t *testing.T) {
 		t.Fatal("fingerprint ignores the server")
 	}
 }
+
+func TestLocalbuilds(t *testing.T) {
+	const list = `{"apiVersion":"idpbuilder.cnoe.io/v1alpha1","kind":"LocalbuildList","items":[{"metadata":{"name":"localdev"},
+	  "spec":{"buildCustomization":{"protocol":"https","host":"cnoe.localtest.me","ingressHost":"other.example","port":"8443","usePathRouting":true,"selfSignedCert":"PEM"}},
+	  "status":{"gitea":{"externalURL":"https://gitea.cnoe.localtest.me:8443"}}}]}`
+	found := true
+	srv := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if !found || r.URL.Path != "/apis/idpbuilder.cnoe.io/v1alpha1/localbuilds" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, list)
+	})
+	c, err := Resolve(writeKubeconfig(t, srv.URL, testToken, caOf(srv)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Localbuilds(context.Background())
+	want := Localbuild{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", IngressHost: "other.example", Port: "8443",
+		UsePathRouting: true, SelfSignedCert: "PEM", ExternalURL: "https://gitea.cnoe.localtest.me:8443"}
+	if err != nil || len(got) != 1 || got[0] != want {
+		t.Fatalf("Localbuilds = %+v, %v", got, err)
+	}
+	found = false
+	if _, err := c.Localbuilds(context.Background()); !errors.Is(err, ErrNoLocalbuildResource) {
+		t.Fatalf("without the resource: %v", err)
+	}
+}
