@@ -174,6 +174,12 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
+	if err != nil && strings.Contains(err.Error(), "getting credentials: ") {
+		// client-go flattens exec plugin errors into text: the plugin, not
+		// the cluster, failed.
+		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
+		return nil, fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.context, why, c.context)
+	}
 	if err != nil {
 		why := err.Error()
 		if ctx.Err() != nil {

@@ -281,3 +281,49 @@ func TestLocalbuilds(t *testing.T) {
 		t.Fatalf("without the resource: %v", err)
 	}
 }
+
+// execKubeconfig writes a kubeconfig whose user gets its token from an exec
+// credential plugin (a shell script), with the given interactiveMode.
+func execKubeconfig(t *testing.T, server string, caPEM []byte, mode string) string {
+	t.Helper()
+	dir := t.TempDir()
+	plugin := filepath.Join(dir, "plugin.sh")
+	// The plugin proves it did not get the protocol's stdin: it fails if
+	// stdin has data.
+	script := "#!/bin/sh\nif [ -t 0 ] || read -r line 2>/dev/null; then echo 'stdin was given' >&2; exit 3; fi\n" +
+		`echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"` + testToken + `"}}'` + "\n"
+	if err := os.WriteFile(plugin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + server + "\n    certificate-authority-data: " + b64(caPEM) + "\n" +
+		"users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: " + plugin + "\n      interactiveMode: " + mode + "\n" +
+		"contexts:\n- name: kind-localdev\n  context: {cluster: c, user: u}\ncurrent-context: kind-localdev\n"
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExecPluginRunsWithoutStdin(t *testing.T) {
+	srv := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, secretJSON(map[string]string{"username": b64([]byte("giteaAdmin")), "password": b64([]byte("via-exec"))}))
+	})
+	c, err := Resolve(execKubeconfig(t, srv.URL, caOf(srv), "IfAvailable"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	if err != nil || got.Password != "via-exec" {
+		t.Fatalf("ReadSecret with an exec plugin = %+v, %v", got, err)
+	}
+	// A plugin that insists on a terminal is refused with a clear reason.
+	c, err = Resolve(execKubeconfig(t, srv.URL, caOf(srv), "Always"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	if err == nil || !strings.Contains(err.Error(), "exec credential plugin") || !strings.Contains(err.Error(), "interactive mode") || errors.Is(err, ErrUnreachable) {
+		t.Fatalf("ReadSecret with an interactive plugin: %v", err)
+	}
+}
