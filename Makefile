@@ -60,3 +60,35 @@ e2e:
 # cluster needed. `hack/demo.sh --keep` leaves a shell inside the rig.
 demo:
 	hack/demo.sh
+
+# Performance (issue 5): times get/version against their peers over 30
+# process runs per case in a private keyring session with its own API server,
+# and writes BENCHMARKS.md. bench-short is the quick check CI runs (3 runs per
+# case, BENCHMARKS.md untouched); timing never fails either.
+.PHONY: bench bench-short
+bench:
+	hack/bench/bench.sh
+
+bench-short:
+	hack/bench/bench.sh --short
+
+# Every fuzz target for a bounded time each (FUZZTIME, default 20s), one
+# worker (the machine is shared). A failure is written by go test under the
+# package's testdata/fuzz/<Name>/ and stays there as a regression seed. Known
+# failures waiting for a fix are kept under testdata/fuzz-pending/ (see
+# RELIABILITY.md); move them into testdata/fuzz/ with the fix.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := \
+	./cmd/docker-credential-idpbuilder:FuzzProtocol \
+	./config:FuzzNormalize \
+	./secrets:FuzzSecretDecode \
+	./secrets:FuzzLocalbuildDecode \
+	./secrets:FuzzResolve \
+	./install:FuzzEditor
+
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  go test -run XXX -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s -parallel 1 $$pkg || exit 1; \
+	done
