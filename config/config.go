@@ -34,6 +34,11 @@ type Registry struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	Namespace  string `json:"namespace,omitempty"`
 	Secret     string `json:"secret,omitempty"`
+	// Protocol is the scheme git reaches the host with: empty or "https"
+	// (the default), or "http" for a cluster made with
+	// `idpbuilder create --protocol http`. Git's credential requests with
+	// another scheme get no answer.
+	Protocol string `json:"protocol,omitempty"`
 }
 
 // WithDefaults fills the namespace and secret name idpbuilder uses.

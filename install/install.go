@@ -38,6 +38,8 @@ type Options struct {
 	DockerConfigDir string
 	TrustCA         bool
 	DryRun          bool
+	// Git gives git the helper for the registry hosts (see git.go).
+	Git bool
 }
 
 // Installer carries what install touches, so tests can point it at
@@ -183,6 +185,14 @@ func (in *Installer) Install(opts Options) error {
 		if len(changes) > 0 {
 			reportFile(rep, "containers auth "+path, changes)
 		}
+	}
+
+	if opts.Git {
+		caFile := ""
+		if opts.TrustCA {
+			caFile = gitCAFile(table)
+		}
+		in.configureGit(rep, hosts, caFile, opts.DryRun)
 	}
 
 	if p, err := in.LookPath("docker-credential-idpbuilder"); err != nil {
@@ -375,6 +385,7 @@ func (in *Installer) Uninstall(opts Options) error {
 			}
 		}
 	}
+	in.unconfigureGit(rep, gitCAFile(table), opts.DryRun)
 	for _, f := range table.Installed {
 		if opts.DryRun {
 			rep.line("changed", "remove %s", f)

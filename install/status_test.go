@@ -47,7 +47,7 @@ func statusRig(t *testing.T, registryPassword string, trustCA bool) (*rig, strin
 	host := strings.TrimPrefix(srv.URL, "https://")
 	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
 	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", SelfSignedCert: ca}}})
-	if err := r.in.Install(Options{Registries: []string{host}}); err != nil {
+	if err := r.in.Install(Options{Registries: []string{host}, Git: true}); err != nil {
 		t.Fatalf("install: %v\n%s", err, r.out)
 	}
 	r.in.SystemRoots = x509.NewCertPool()

@@ -25,7 +25,10 @@ cluster's Gitea registry:
   - sets credHelpers[host] = "idpbuilder" in the docker config, removing a
     plain-text password an earlier 'docker login' left there
   - does the same in containers auth.json files that would shadow it
+  - gives git the helper for https://HOST (credential.https://HOST.helper in
+    the global git config, through git config), unless --git=false
   - with --trust-ca, installs the cluster's self-signed CA for every client
+    (git: http.https://HOST.sslCAInfo)
 
 Run it again after the cluster is recreated with another host or port; it
 changes only what differs. 'docker-credential-idpbuilder uninstall' undoes it.
@@ -36,6 +39,7 @@ Flags:
 const uninstallHelp = `Usage: docker-credential-idpbuilder uninstall [flags]
 
 Removes what install added: credHelpers entries naming idpbuilder, the
+git config entries naming the helper (and the CA it set for git), the
 keyring entries, the CA files install wrote and the helper config. Every
 other setting stays. Safe to run twice.
 
@@ -92,7 +96,7 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 	return in, nil
 }
 
-func runInstall(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
 	var opts install.Options
 	var registries stringList
@@ -101,6 +105,7 @@ func runInstall(args []string, stdout, stderr io.Writer, getenv func(string) str
 	fs.Var(&registries, "registry", "registry `host:port` to add by hand (repeatable)")
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
+	fs.BoolVar(&opts.Git, "git", true, "give git the helper for the registry hosts (credential.https://HOST.helper in the global git config); --git=false skips it")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
 	if done, code := parseFlags(fs, installHelp, args, stdout, stderr); done {
 		return code
@@ -117,7 +122,7 @@ func runInstall(args []string, stdout, stderr io.Writer, getenv func(string) str
 	return exitOK
 }
 
-func runUninstall(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
 	var opts install.Options
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
@@ -148,7 +153,7 @@ Exit status: 0 when every registry is usable, 1 otherwise, 2 usage error.
 Flags:
 `
 
-func runStatus(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	var opts install.Options
 	output := fs.String("o", "text", "output `format`: text or json")

@@ -18,7 +18,7 @@ const (
 	exitUsage = 2
 )
 
-type subcommand func(args []string, stdout, stderr io.Writer, getenv func(string) string) int
+type subcommand func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int
 
 // subcommands are the commands people run; the protocol verbs are separate.
 var subcommands = map[string]subcommand{
@@ -26,6 +26,7 @@ var subcommands = map[string]subcommand{
 	"install":   runInstall,
 	"uninstall": runUninstall,
 	"status":    runStatus,
+	"git":       runGit,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -51,14 +52,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	case "help", "--help", "-h":
 		if len(rest) > 0 {
 			if sub, ok := subcommands[rest[0]]; ok {
-				return sub([]string{"--help"}, stdout, stderr, getenv)
+				return sub([]string{"--help"}, stdin, stdout, stderr, getenv)
 			}
 		}
 		io.WriteString(stdout, usage)
 		return exitOK
 	default:
 		if sub, ok := subcommands[cmd]; ok {
-			return sub(rest, stdout, stderr, getenv)
+			return sub(rest, stdin, stdout, stderr, getenv)
 		}
 		usageError(stderr, "unknown command %q", cmd)
 		return exitUsage

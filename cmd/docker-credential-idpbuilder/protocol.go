@@ -23,6 +23,7 @@ const usage = `docker-credential-idpbuilder: docker credentials for idpbuilder's
 
 Usage:
   docker-credential-idpbuilder <get|store|erase|list>   credential-helper protocol (run by docker, crane, ...)
+  docker-credential-idpbuilder git <get|store|erase>    git's credential-helper protocol (run by git)
   docker-credential-idpbuilder install [flags]         wire docker and the containers tools to the cluster
   docker-credential-idpbuilder uninstall [flags]       undo install
   docker-credential-idpbuilder status [-o json]        check every registry and say how to fix what fails

@@ -25,7 +25,7 @@ It prints the host, user and context; never the password.
 Flags:
 `
 
-func runRefresh(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
 	// Parse quietly: errors get one line below, --help goes to stdout.
 	fs.SetOutput(io.Discard)

@@ -132,6 +132,8 @@ LOG_SQL = false
 
 [repository]
 ROOT = $gdir/data/repositories
+; git push to a new repository creates it (test/e2e/git_test.go).
+ENABLE_PUSH_CREATE_USER = true
 
 [security]
 INSTALL_LOCK = true
