@@ -36,6 +36,14 @@ func Normalize(serverURL string) (string, error) {
 	if strings.Contains(s, "@") {
 		return "", fmt.Errorf("registry address %q must not contain user information", serverURL)
 	}
+	// Registry names are plain ASCII host names, IP literals and ports: no
+	// escapes, zones, Unicode or control characters, which would also make
+	// the result depend on how often it was normalised.
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:[]", r)) {
+			return "", fmt.Errorf("registry address %q has a character not allowed in a host name: %q", serverURL, r)
+		}
+	}
 	u, err := url.Parse("https://" + s)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
 		return "", fmt.Errorf("registry address %q is not a host or host:port", serverURL)

@@ -216,7 +216,7 @@ func (h *Helper) Refresh(host string) (RefreshResult, error) {
 func (h *Helper) Add(c *credentials.Credentials) error {
 	host, _, ok := h.Table.Lookup(c.ServerURL)
 	if !ok {
-		return fmt.Errorf("%s is not an idpbuilder registry, so its credentials are not stored here; use docker-credential-idpbuilder in credHelpers for idpbuilder registries only, not as credsStore", c.ServerURL)
+		return fmt.Errorf("%q is not an idpbuilder registry, so its credentials are not stored here; use docker-credential-idpbuilder in credHelpers for idpbuilder registries only, not as credsStore", c.ServerURL)
 	}
 	if h.Cache == nil {
 		return fmt.Errorf("cannot store credentials for %s: caching is off (%s), and passwords are never written to a file", host, config.EnvNoCache)
