@@ -23,6 +23,8 @@
 # 127.0.0.0/8 registries as insecure: it does not verify TLS for a name that
 # resolves to loopback, so no certs.d is needed for the rig's Gitea.
 set -euo pipefail
+# shellcheck source=hack/rig/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 READY_TIMEOUT=30   # seconds; dockerd is ready in about 0.4 s here
 STOP_TIMEOUT=20    # seconds between TERM and KILL
@@ -137,25 +139,13 @@ cmd_up() {
 }
 
 cmd_down() {
-  local start=$SECONDS pid
+  local start=$SECONDS
   if [[ ! -f $pid_file ]]; then
     log "not running"
     return 0
   fi
-  pid=$(<"$pid_file")
-  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-    # dockerd stops its own containerd on TERM.
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "still running after ${STOP_TIMEOUT}s; KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$pid_file"
+  # dockerd stops its own containerd on TERM.
+  stop_pid_file "$pid_file" "$STOP_TIMEOUT"
   log "stopped in $((SECONDS - start)) s"
 }
 

@@ -26,6 +26,8 @@
 # Gitea generates itself, and the real one is set through Gitea's HTTP API, with
 # the credentials in a curl config read from a pipe and the JSON body on stdin.
 set -euo pipefail
+# shellcheck source=hack/rig/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 GITEA_VERSION=1.26.1
 ADMIN_USER=giteaAdmin
@@ -377,24 +379,12 @@ cmd_set_password() {
 }
 
 cmd_down() {
-  local start=$SECONDS pid
+  local start=$SECONDS
   if [[ ! -f $pid_file ]]; then
     log "not running"
     return 0
   fi
-  pid=$(<"$pid_file")
-  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "still running after ${STOP_TIMEOUT}s; KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$pid_file"
+  stop_pid_file "$pid_file" "$STOP_TIMEOUT"
   log "stopped in $((SECONDS - start)) s"
 }
 
