@@ -84,7 +84,8 @@ FUZZ_TARGETS := \
 	./secrets:FuzzSecretDecode \
 	./secrets:FuzzLocalbuildDecode \
 	./secrets:FuzzResolve \
-	./install:FuzzEditor
+	./install:FuzzEditor \
+	./gitcred:FuzzParse
 
 .PHONY: fuzz
 fuzz:
