@@ -74,9 +74,7 @@ bench-short:
 
 # Every fuzz target for a bounded time each (FUZZTIME, default 20s), one
 # worker (the machine is shared). A failure is written by go test under the
-# package's testdata/fuzz/<Name>/ and stays there as a regression seed. Known
-# failures waiting for a fix are kept under testdata/fuzz-pending/ (see
-# RELIABILITY.md); move them into testdata/fuzz/ with the fix.
+# package's testdata/fuzz/<Name>/ and stays there as a regression seed.
 FUZZTIME ?= 20s
 FUZZ_TARGETS := \
 	./cmd/docker-credential-idpbuilder:FuzzProtocol \
@@ -89,7 +87,7 @@ FUZZ_TARGETS := \
 
 .PHONY: fuzz
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
+	@failed=; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
-	  go test -run XXX -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s -parallel 1 $$pkg || exit 1; \
-	done
+	  go test -run XXX -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s -parallel 1 $$pkg || failed="$$failed $$name"; \
+	done; if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // ErrChanged means the file changed between reading and replacing it.
@@ -76,11 +77,27 @@ func Replace(path string, expect, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	committed = true
+	removeAbandoned(dir, filepath.Base(path), tmp.Name())
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
 	return nil
+}
+
+// abandonedAge is how old a temporary file must be before it counts as left
+// by a writer that was killed; a live writer finishes in milliseconds.
+const abandonedAge = 10 * time.Minute
+
+// removeAbandoned deletes old temporary files of base in dir, left when a
+// writer was killed between creating and renaming its file.
+func removeAbandoned(dir, base, ours string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && m != ours && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > abandonedAge {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 // resolve follows symlinks, including a dangling one, to the file to write.

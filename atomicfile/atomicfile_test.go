@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWriteThroughSymlinkKeepsMode(t *testing.T) {
@@ -88,5 +89,30 @@ func TestWriteFailureLeavesTheFile(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(path); string(data) != "keep" {
 		t.Fatalf("failed write changed the file: %q", data)
+	}
+}
+
+func TestAbandonedTemporaryFilesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	old := filepath.Join(dir, ".config.json.tmp-111")
+	fresh := filepath.Join(dir, ".config.json.tmp-222")
+	other := filepath.Join(dir, ".other.json.tmp-333")
+	for _, f := range []string{old, fresh, other} {
+		os.WriteFile(f, []byte("{"), 0o600)
+	}
+	long := time.Now().Add(-time.Hour)
+	os.Chtimes(old, long, long)
+	os.Chtimes(other, long, long)
+	if err := Write(path, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Error("an hour-old temporary file was kept")
+	}
+	for _, f := range []string{fresh, other} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s was removed: a live writer's or another file's", f)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"unicode"
@@ -18,12 +17,8 @@ func FuzzNormalize(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	skipKnown := os.Getenv("IDPBUILDER_FUZZ_SKIP_KNOWN") == "1"
 	f.Fuzz(func(t *testing.T, in string) {
 		out, err := Normalize(in)
-		if skipKnown && err == nil && knownNormalizeBug(out) {
-			t.Skip("known bug, see testdata/fuzz-pending/FuzzNormalize")
-		}
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\r\n") {
 				t.Fatalf("Normalize(%q): error is not one line: %q", in, err)
@@ -49,21 +44,4 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("Normalize(%q) = %q is not lower case", in, out)
 		}
 	})
-}
-
-// knownNormalizeBug recognises the outputs of the two bugs kept under
-// testdata/fuzz-pending/FuzzNormalize (a percent-escape decoded in the host,
-// a Unicode space or control character let through), so that a long fuzzing
-// run with IDPBUILDER_FUZZ_SKIP_KNOWN=1 can look for other ones. Never set
-// by the default run.
-func knownNormalizeBug(out string) bool {
-	if strings.Contains(out, "%") {
-		return true
-	}
-	for _, r := range out {
-		if r > 0x7f && (unicode.IsSpace(r) || unicode.IsControl(r)) {
-			return true
-		}
-	}
-	return false
 }

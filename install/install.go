@@ -98,6 +98,13 @@ func (in *Installer) Install(opts Options) error {
 		return fmt.Errorf("no registry found in context %q; name one with --registry HOST:PORT", cluster.Context())
 	}
 
+	// A docker config that cannot be edited stops install before anything
+	// is written.
+	dockerConfig := in.dockerConfigPath(opts.DockerConfigDir)
+	if _, err := editJSONFile(dockerConfig, true, true, func(o *object) ([]string, error) { return wire(o, hosts) }); err != nil {
+		return err
+	}
+
 	// The credentials must be readable before anything points at us.
 	creds, err := cluster.ReadSecret(ctx, config.DefaultNamespace, config.DefaultSecret)
 	if err != nil {
@@ -164,7 +171,6 @@ func (in *Installer) Install(opts Options) error {
 		}
 	}
 
-	dockerConfig := in.dockerConfigPath(opts.DockerConfigDir)
 	changes, err := editJSONFile(dockerConfig, true, opts.DryRun, func(o *object) ([]string, error) { return wire(o, hosts) })
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ package secrets
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -179,6 +180,12 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 		// the cluster, failed.
 		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
 		return nil, fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.context, why, c.context)
+	}
+	var unverified *tls.CertificateVerificationError
+	if errors.As(err, &unverified) {
+		// Not a cluster that is down: one whose certificate the kubeconfig's
+		// CA does not sign, so a cached answer must not stand in for it.
+		return nil, fmt.Errorf("the API server of context %q at %s has a certificate the kubeconfig's CA does not trust (%v): was the cluster recreated without updating the kubeconfig?", c.context, c.server, unverified.Err)
 	}
 	if err != nil {
 		why := err.Error()

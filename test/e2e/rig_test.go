@@ -111,7 +111,7 @@ func runWithRig(m *testing.M) (int, error) {
 	}
 	fmt.Fprintf(os.Stderr, "e2e rig: ready in %s (registry %s)\n", time.Since(start).Round(time.Millisecond), r.registry)
 	theRig = r
-	return m.Run(), nil
+	return scanAfterSuite(r, m.Run()), nil
 }
 
 func randomHex(n int) string {
@@ -195,6 +195,7 @@ type user struct {
 func (r *rig) newUser(t *testing.T, extra ...string) *user {
 	t.Helper()
 	home := t.TempDir()
+	recordHome(t, home)
 	u := &user{t: t, home: home, dockerConfig: filepath.Join(home, ".docker")}
 	u.config = filepath.Join(home, ".config", "docker-credential-idpbuilder", "config.json")
 	if err := os.MkdirAll(u.dockerConfig, 0o700); err != nil {
