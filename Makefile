@@ -1,19 +1,21 @@
 # Every target works on a fresh Debian machine as root: the test targets
 # install what they need first (Debian packages, crane).
 SHELL := /bin/bash
-BIN := bin/docker-credential-idpbuilder
 RIG_CACHE ?= $(HOME)/.cache/idpbuilder-rig
 export PATH := $(RIG_CACHE)/bin:$(PATH)
 
 .PHONY: build install test unit integration e2e cross deps fmt-check vet demo
 
+# Both programs: docker-credential-idpbuilder (the protocol, no client-go)
+# and docker-credential-idpbuilder-cluster (everything that talks to the
+# cluster), which the helper finds beside itself.
 build:
-	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/docker-credential-idpbuilder
+	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
 
-# Installs into $(go env GOPATH)/bin, which must be on PATH for docker to
-# find the helper by name.
+# Installs both into $(go env GOPATH)/bin, which must be on PATH for docker
+# to find the helper by name.
 install:
-	CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' ./cmd/docker-credential-idpbuilder
+	CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' ./cmd/...
 
 # The whole suite CI runs: checks, unit tests, cross-builds, the integration
 # tests against the real OS keyring and crane, and the end-to-end suite on
@@ -39,7 +41,7 @@ unit:
 cross:
 	@for os in linux darwin windows; do for arch in amd64 arm64; do \
 	  echo "build $$os/$$arch"; \
-	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -o /dev/null ./cmd/docker-credential-idpbuilder || exit 1; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build ./cmd/... || exit 1; \
 	done; done
 
 # Real Secret Service (gnome-keyring over a private D-Bus session), the built

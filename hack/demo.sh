@@ -68,9 +68,9 @@ source "$RIG_DIR/kube.env"
 # shellcheck disable=SC1091
 source "$RIG_DIR/docker.env"
 
-say "building docker-credential-idpbuilder"
+say "building docker-credential-idpbuilder and its companion docker-credential-idpbuilder-cluster"
 mkdir -p "$RIG_DIR/bin"
-(cd "$repo" && go build -o "$RIG_DIR/bin/docker-credential-idpbuilder" ./cmd/docker-credential-idpbuilder)
+(cd "$repo" && go build -o "$RIG_DIR/bin/" ./cmd/...)
 
 # A new user: nothing but a kubeconfig, as after `idpbuilder create`.
 export HOME=$RIG_DIR/home XDG_CONFIG_HOME=$RIG_DIR/home/.config DOCKER_CONFIG=$RIG_DIR/home/.docker

@@ -11,9 +11,9 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
 // Cache is where answers are kept between calls.
@@ -28,7 +28,7 @@ type Cluster interface {
 	Context() string
 	// Fingerprint identifies the cluster without a network call.
 	Fingerprint() string
-	ReadSecret(ctx context.Context, namespace, name string) (secrets.Credentials, error)
+	ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error)
 }
 
 // Resolver finds the cluster of a kubeconfig and context, with no network
@@ -117,11 +117,11 @@ func (h *Helper) resolve(host string, reg config.Registry, force bool) (keyring.
 		h.debugf("%s: answering with the credentials stored by 'docker login'", host)
 		return entry, nil
 	}
-	cluster, err := h.Resolve(reg.Kubeconfig, reg.Context)
+	src, err := h.Resolve(reg.Kubeconfig, reg.Context)
 	if err != nil {
 		return keyring.Entry{}, fmt.Errorf("%s: %w", host, err)
 	}
-	sameCluster := hit && entry.Fingerprint == cluster.Fingerprint()
+	sameCluster := hit && entry.Fingerprint == src.Fingerprint()
 	if sameCluster && !force && h.age(entry) < h.Settings.Fresh {
 		h.debugf("%s: cache hit (age %s)", host, h.age(entry).Round(time.Second))
 		return entry, nil
@@ -130,17 +130,17 @@ func (h *Helper) resolve(host string, reg config.Registry, force bool) (keyring.
 	// the others wait, then answer from what it cached.
 	if release := h.lock(host); release != nil {
 		defer release()
-		if e, ok := h.cached(host); ok && !force && e.Fingerprint == cluster.Fingerprint() && h.age(e) < h.Settings.Fresh {
+		if e, ok := h.cached(host); ok && !force && e.Fingerprint == src.Fingerprint() && h.age(e) < h.Settings.Fresh {
 			h.debugf("%s: cached by a concurrent get", host)
 			return e, nil
 		}
 	}
-	h.debugf("%s: reading secret %s/%s from context %q", host, reg.Namespace, reg.Secret, cluster.Context())
+	h.debugf("%s: reading secret %s/%s from context %q", host, reg.Namespace, reg.Secret, src.Context())
 	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
 	defer cancel()
-	creds, err := cluster.ReadSecret(ctx, reg.Namespace, reg.Secret)
+	creds, err := src.ReadSecret(ctx, reg.Namespace, reg.Secret)
 	if err != nil {
-		if sameCluster && errors.Is(err, secrets.ErrUnreachable) && h.age(entry) < h.Settings.MaxStale {
+		if sameCluster && errors.Is(err, cluster.ErrUnreachable) && h.age(entry) < h.Settings.MaxStale {
 			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", host, h.age(entry).Round(time.Second))
 			return entry, nil
 		}
@@ -149,7 +149,7 @@ func (h *Helper) resolve(host string, reg config.Registry, force bool) (keyring.
 	fresh := keyring.Entry{
 		Username:    creds.Username,
 		Secret:      creds.Password,
-		Fingerprint: cluster.Fingerprint(),
+		Fingerprint: src.Fingerprint(),
 		FetchedAt:   h.now(),
 	}
 	if h.Cache != nil {
@@ -184,14 +184,14 @@ func (h *Helper) Refresh(host string) (RefreshResult, error) {
 	if e, hit := h.cached(host); hit && e.Override {
 		res.Override = true
 	}
-	cluster, err := h.Resolve(reg.Kubeconfig, reg.Context)
+	src, err := h.Resolve(reg.Kubeconfig, reg.Context)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", host, err)
 	}
-	res.Context = cluster.Context()
+	res.Context = src.Context()
 	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
 	defer cancel()
-	creds, err := cluster.ReadSecret(ctx, reg.Namespace, reg.Secret)
+	creds, err := src.ReadSecret(ctx, reg.Namespace, reg.Secret)
 	if err != nil {
 		return res, err
 	}
@@ -204,7 +204,7 @@ func (h *Helper) Refresh(host string) (RefreshResult, error) {
 		res.CacheErr = h.Cache.Put(host, keyring.Entry{
 			Username:    creds.Username,
 			Secret:      creds.Password,
-			Fingerprint: cluster.Fingerprint(),
+			Fingerprint: src.Fingerprint(),
 			FetchedAt:   h.now(),
 		})
 		res.Cached = res.CacheErr == nil

@@ -10,9 +10,9 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
 const host = config.DefaultRegistry
@@ -57,27 +57,27 @@ func (m *memCache) Delete(h string) (bool, error) {
 // fakeCluster serves a fixed secret, or an error, and counts reads.
 type fakeCluster struct {
 	fp    string
-	creds secrets.Credentials
+	creds cluster.Credentials
 	err   error
 	reads int
 }
 
 func (f *fakeCluster) Context() string     { return "kind-localdev" }
 func (f *fakeCluster) Fingerprint() string { return f.fp }
-func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (secrets.Credentials, error) {
+func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (cluster.Credentials, error) {
 	f.reads++
 	if ns != "gitea" || name != "gitea-credential" {
-		return secrets.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
+		return cluster.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
 	}
 	return f.creds, f.err
 }
 
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-func newTestHelper(cache *memCache, cluster *fakeCluster) *Helper {
+func newTestHelper(cache *memCache, kc *fakeCluster) *Helper {
 	h := &Helper{
 		Table:    config.DefaultTable("/nonexistent/config.json"),
-		Resolve:  func(string, string) (Cluster, error) { return cluster, nil },
+		Resolve:  func(string, string) (Cluster, error) { return kc, nil },
 		Settings: config.DefaultSettings(),
 		Now:      func() time.Time { return now },
 	}
@@ -87,10 +87,10 @@ func newTestHelper(cache *memCache, cluster *fakeCluster) *Helper {
 	return h
 }
 
-var errDown = fmt.Errorf("%w: connection refused", secrets.ErrUnreachable)
+var errDown = fmt.Errorf("%w: connection refused", cluster.ErrUnreachable)
 
 func TestGetDecisionTable(t *testing.T) {
-	clusterCreds := secrets.Credentials{Username: "giteaAdmin", Password: "from-cluster"}
+	clusterCreds := cluster.Credentials{Username: "giteaAdmin", Password: "from-cluster"}
 	cachedEntry := func(fp string, age time.Duration, pw string) *keyring.Entry {
 		return &keyring.Entry{Username: "giteaAdmin", Secret: pw, Fingerprint: fp, FetchedAt: now.Add(-age)}
 	}
@@ -171,7 +171,7 @@ func TestGetUnknownHostTouchesNothing(t *testing.T) {
 }
 
 func TestGetNoCache(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(nil, cluster)
 	for i := 0; i < 2; i++ {
 		if _, s, err := h.Get(host); err != nil || s != "pw" {
@@ -185,7 +185,7 @@ func TestGetNoCache(t *testing.T) {
 
 func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 	cache := newMemCache()
-	cluster := &fakeCluster{fp: "ca-1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "old"}}
+	cluster := &fakeCluster{fp: "ca-1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "old"}}
 	h := newTestHelper(cache, cluster)
 	if _, s, _ := h.Get(host); s != "old" {
 		t.Fatalf("first get = %q", s)
@@ -198,7 +198,7 @@ func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 
 func TestStoreEraseOverride(t *testing.T) {
 	cache := newMemCache()
-	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "cluster"}}
+	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster"}}
 	h := newTestHelper(cache, cluster)
 
 	if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: "me", Secret: "mine"}); err != nil {
@@ -249,7 +249,7 @@ func TestStoreErrors(t *testing.T) {
 func TestRefreshForcesARead(t *testing.T) {
 	cache := newMemCache()
 	cache.entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
-	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "developer"}}
+	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "developer"}}
 	h := newTestHelper(cache, cluster)
 	res, err := h.Refresh(host)
 	if err != nil || !res.Cached || res.Username != "giteaAdmin" || res.Context != "kind-localdev" {
@@ -264,7 +264,7 @@ func TestRefreshForcesARead(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(newMemCache(), cluster)
 	h.Table.Registries["down.example:8443"] = config.Registry{Context: "gone"}
 	h.Resolve = func(_ string, ctx string) (Cluster, error) {
@@ -284,7 +284,7 @@ func TestList(t *testing.T) {
 
 func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
 	cache := newMemCache()
-	cluster := &fakeCluster{fp: "fp1", creds: secrets.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
+	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
 	h := newTestHelper(cache, cluster)
 	locked := 0
 	// While this get waited for the lock, another process filled the cache.

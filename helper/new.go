@@ -6,16 +6,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/lockfile"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
 // FromEnvironment wires the production helper: settings from the
-// environment, the registry table from the config file, the OS keyring and
-// the kubeconfig. Diagnostics go to stderr only when debugging is on.
-func FromEnvironment(getenv func(string) string, stderr io.Writer) (*Helper, error) {
+// environment, the registry table from the config file, the OS keyring, and
+// resolve for the clusters (Remote in docker-credential-idpbuilder).
+// Diagnostics go to stderr only when debugging is on.
+func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resolver) (*Helper, error) {
 	settings, err := config.SettingsFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,7 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer) (*Helper, err
 	}
 	h := &Helper{
 		Table:    table,
-		Resolve:  ResolveKubeconfig,
+		Resolve:  resolve,
 		Settings: settings,
 		Debugf:   debugf,
 	}
@@ -59,11 +60,16 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer) (*Helper, err
 	return h, nil
 }
 
-// ResolveKubeconfig resolves a context from the real kubeconfig.
-func ResolveKubeconfig(kubeconfig, context string) (Cluster, error) {
-	c, err := secrets.Resolve(kubeconfig, context)
-	if err != nil {
-		return nil, err
+// Remote resolves contexts from the kubeconfig without client-go and reads
+// secrets through the companion program (cluster.Program), so that a cache
+// hit or a foreign host never pays for client-go. programStderr receives the
+// program's diagnostics; nil drops them.
+func Remote(getenv func(string) string, programStderr io.Writer) Resolver {
+	return func(kubeconfig, context string) (Cluster, error) {
+		ref, err := cluster.Resolve(kubeconfig, context, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return &cluster.Remote{Ref: ref, Stderr: programStderr}, nil
 	}
-	return c, nil
 }

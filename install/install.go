@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
@@ -25,7 +26,7 @@ type Cluster interface {
 	Context() string
 	Fingerprint() string
 	Localbuilds(ctx context.Context) ([]secrets.Localbuild, error)
-	ReadSecret(ctx context.Context, namespace, name string) (secrets.Credentials, error)
+	ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error)
 }
 
 // Options are the install command's flags.
@@ -48,6 +49,9 @@ type Installer struct {
 	Getenv   func(string) string
 	Resolve  func(kubeconfig, context string) (Cluster, error)
 	LookPath func(string) (string, error)
+	// FindProgram finds the companion program for the helper at a path;
+	// nil skips that check.
+	FindProgram func(helper string) (string, error)
 	// Cache is where credentials are primed; nil means no caching.
 	Cache helper.Cache
 	// Settings bound the cluster reads.
@@ -79,14 +83,14 @@ func (r *report) line(status, format string, args ...any) {
 // Install runs the install command.
 func (in *Installer) Install(opts Options) error {
 	rep := &report{w: in.Out, dryRun: opts.DryRun}
-	cluster, err := in.Resolve(opts.Kubeconfig, opts.Context)
+	kc, err := in.Resolve(opts.Kubeconfig, opts.Context)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
 	defer cancel()
 
-	found, caPEM, err := in.discover(ctx, cluster, rep)
+	found, caPEM, err := in.discover(ctx, kc, rep)
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func (in *Installer) Install(opts Options) error {
 		return err
 	}
 	if len(hosts) == 0 {
-		return fmt.Errorf("no registry found in context %q; name one with --registry HOST:PORT", cluster.Context())
+		return fmt.Errorf("no registry found in context %q; name one with --registry HOST:PORT", kc.Context())
 	}
 
 	// A docker config that cannot be edited stops install before anything
@@ -106,11 +110,11 @@ func (in *Installer) Install(opts Options) error {
 	}
 
 	// The credentials must be readable before anything points at us.
-	creds, err := cluster.ReadSecret(ctx, config.DefaultNamespace, config.DefaultSecret)
+	creds, err := kc.ReadSecret(ctx, config.DefaultNamespace, config.DefaultSecret)
 	if err != nil {
 		return err
 	}
-	rep.line("ok", "secret %s/%s in context %s is readable (user %s)", config.DefaultNamespace, config.DefaultSecret, cluster.Context(), creds.Username)
+	rep.line("ok", "secret %s/%s in context %s is readable (user %s)", config.DefaultNamespace, config.DefaultSecret, kc.Context(), creds.Username)
 
 	table, err := in.loadTable()
 	if err != nil {
@@ -128,7 +132,7 @@ func (in *Installer) Install(opts Options) error {
 		table.Registries = map[string]config.Registry{}
 	}
 	for _, h := range hosts {
-		want := config.Registry{Context: cluster.Context(), Kubeconfig: kubeconfig}
+		want := config.Registry{Context: kc.Context(), Kubeconfig: kubeconfig}
 		if cur, ok := table.Registries[h]; !ok || cur.Context != want.Context || cur.Kubeconfig != want.Kubeconfig {
 			table.Registries[h] = want
 			tableChanged = true
@@ -155,7 +159,7 @@ func (in *Installer) Install(opts Options) error {
 
 	if !opts.DryRun {
 		h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings,
-			Resolve: func(kc, c string) (helper.Cluster, error) { return cluster, nil }}
+			Resolve: func(string, string) (helper.Cluster, error) { return kc, nil }}
 		for _, host := range hosts {
 			res, err := h.Refresh(host)
 			switch {
@@ -201,10 +205,10 @@ func (in *Installer) Install(opts Options) error {
 		in.configureGit(rep, hosts, caFile, opts.DryRun)
 	}
 
-	if p, err := in.LookPath("docker-credential-idpbuilder"); err != nil {
-		rep.line("warning", "docker-credential-idpbuilder is not on PATH, so docker cannot run it: put its folder on PATH (for 'go install': export PATH=\"$(go env GOPATH)/bin:$PATH\")")
+	if c := in.pathCheck(); c.OK {
+		rep.line("ok", "%s", c.Detail)
 	} else {
-		rep.line("ok", "helper on PATH: %s", p)
+		rep.line("warning", "%s: %s", c.Detail, c.Fix)
 	}
 	return nil
 }
@@ -232,23 +236,23 @@ func holdsAuthFor(o *object, hosts []string) bool {
 
 // discover finds the registry hosts from the Localbuild objects. A cluster
 // without the resource (an older idpbuilder) gives the default host.
-func (in *Installer) discover(ctx context.Context, cluster Cluster, rep *report) (hosts []string, caPEM string, err error) {
-	builds, err := cluster.Localbuilds(ctx)
+func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (hosts []string, caPEM string, err error) {
+	builds, err := kc.Localbuilds(ctx)
 	if errors.Is(err, secrets.ErrNoLocalbuildResource) {
-		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", cluster.Context(), config.DefaultRegistry)
+		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), config.DefaultRegistry)
 		return []string{config.DefaultRegistry}, "", nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
 	if len(builds) == 0 {
-		rep.line("warning", "context %s has no Localbuild object: using %s", cluster.Context(), config.DefaultRegistry)
+		rep.line("warning", "context %s has no Localbuild object: using %s", kc.Context(), config.DefaultRegistry)
 		return []string{config.DefaultRegistry}, "", nil
 	}
 	// idpbuilder uses the first Localbuild; one cluster normally has one.
 	lb := builds[0]
 	if len(builds) > 1 {
-		rep.line("warning", "context %s has %d Localbuild objects; using %s, as idpbuilder does", cluster.Context(), len(builds), lb.Name)
+		rep.line("warning", "context %s has %d Localbuild objects; using %s, as idpbuilder does", kc.Context(), len(builds), lb.Name)
 	}
 	hosts = RegistryHosts(lb)
 	if lb.UsePathRouting {
@@ -417,4 +421,20 @@ func (in *Installer) Uninstall(opts Options) error {
 		fmt.Fprintln(in.Out, "  done: nothing of docker-credential-idpbuilder is left configured")
 	}
 	return nil
+}
+
+// pathCheck finds the helper on PATH, as docker does, and the companion
+// program where the helper will look for it.
+func (in *Installer) pathCheck() Check {
+	p, err := in.LookPath("docker-credential-idpbuilder")
+	if err != nil {
+		return Check{Name: "path", Detail: "docker-credential-idpbuilder is not on PATH, so docker cannot run it",
+			Fix: "put its folder on PATH (for 'go install': export PATH=\"$(go env GOPATH)/bin:$PATH\")", Blocking: true}
+	}
+	if in.FindProgram != nil {
+		if _, err := in.FindProgram(p); err != nil {
+			return Check{Name: "path", Detail: err.Error(), Fix: "install docker-credential-idpbuilder-cluster beside docker-credential-idpbuilder", Blocking: true}
+		}
+	}
+	return Check{Name: "path", OK: true, Detail: "helper on PATH: " + p}
 }

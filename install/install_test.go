@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
@@ -33,8 +34,8 @@ func (f *fakeCluster) Fingerprint() string { return "fp" }
 func (f *fakeCluster) Localbuilds(context.Context) ([]secrets.Localbuild, error) {
 	return f.builds, f.buildsErr
 }
-func (f *fakeCluster) ReadSecret(context.Context, string, string) (secrets.Credentials, error) {
-	return secrets.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
+func (f *fakeCluster) ReadSecret(context.Context, string, string) (cluster.Credentials, error) {
+	return cluster.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
 }
 
 type memCache map[string]keyring.Entry
@@ -68,21 +69,21 @@ type rig struct {
 	cluster    *fakeCluster
 }
 
-func newRig(t *testing.T, cluster *fakeCluster) *rig {
+func newRig(t *testing.T, kc *fakeCluster) *rig {
 	home, root := t.TempDir(), t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, ".config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run")}
 	out := &bytes.Buffer{}
 	cache := memCache{}
 	in := &Installer{
 		Getenv:     func(k string) string { return env[k] },
-		Resolve:    func(string, string) (Cluster, error) { return cluster, nil },
+		Resolve:    func(string, string) (Cluster, error) { return kc, nil },
 		LookPath:   func(string) (string, error) { return "/usr/local/bin/docker-credential-idpbuilder", nil },
 		Cache:      cache,
 		Settings:   config.DefaultSettings(),
 		SystemRoot: root,
 		Out:        out,
 	}
-	return &rig{home: home, root: root, in: in, out: out, cache: cache, cluster: cluster}
+	return &rig{home: home, root: root, in: in, out: out, cache: cache, cluster: kc}
 }
 
 func read(t *testing.T, path string) string {

@@ -103,11 +103,7 @@ func (in *Installer) statusOf(table *config.Table, host string, opts Options) Re
 	add(in.dockerWiredCheck(host, opts))
 	add(in.shadowCheck(host))
 	add(in.GitCheck(host))
-	if p, err := in.LookPath("docker-credential-idpbuilder"); err != nil {
-		add(Check{Name: "path", Detail: "docker-credential-idpbuilder is not on PATH", Fix: "put the folder holding the binary on PATH (go install puts it in $(go env GOPATH)/bin)", Blocking: true})
-	} else {
-		add(Check{Name: "path", OK: true, Detail: p})
-	}
+	add(in.pathCheck())
 	for _, c := range in.registryChecks(host, clusterCA, username, secret) {
 		add(c)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
@@ -145,7 +146,7 @@ func TestStatusClusterDownAndCacheStates(t *testing.T) {
 	if c := checkOf(t, st, "cache"); !strings.Contains(c.Detail, "docker login") {
 		t.Fatalf("cache check with an override: %+v", c)
 	}
-	r.cluster.secretErr = fmt.Errorf("%w: connection refused; is the idpbuilder cluster running?", secrets.ErrUnreachable)
+	r.cluster.secretErr = fmt.Errorf("%w: connection refused; is the idpbuilder cluster running?", cluster.ErrUnreachable)
 	_, st = statusFor(t, r, host)
 	if c := checkOf(t, st, "secret"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "is the idpbuilder cluster running?") {
 		t.Fatalf("secret check with the cluster down: %+v", c)

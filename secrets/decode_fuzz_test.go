@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 )
 
 // cannedConfig is a test-only seam: a ClientConfig whose transport answers
@@ -47,7 +49,7 @@ func (c cannedConfig) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func cannedCluster(status int, body []byte) *Cluster {
-	return &Cluster{context: "kind-localdev", server: "https://127.0.0.1:6443", fingerprint: "fp",
+	return &Cluster{ref: cluster.Ref{Context: "kind-localdev", Server: "https://127.0.0.1:6443", Fingerprint: "fp"},
 		clientConfig: cannedConfig{status: status, body: body}}
 }
 

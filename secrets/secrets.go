@@ -1,14 +1,13 @@
-// Package secrets reads the Gitea admin credentials that idpbuilder keeps in a
-// Kubernetes secret. It resolves kubeconfig contexts the way kubectl does and
-// fetches the one secret with a single REST GET, so no generated clientset or
-// API scheme is needed.
+// Package secrets talks to the cluster: it reads the Gitea admin credentials
+// idpbuilder keeps in a Kubernetes secret, and the Localbuild objects, each
+// with a single REST GET over client-go's authenticated transport (exec
+// plugins, client certificates, tokens), so no generated clientset or API
+// scheme is needed. Only the cluster-side program links it.
 package secrets
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,103 +20,41 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 )
 
-// DefaultContext is tried first when no context is named: idpbuilder's kind
-// cluster is called localdev unless --name says otherwise.
-const DefaultContext = "kind-localdev"
-
-// ErrUnreachable marks failures where the API server could not be asked or
-// did not answer properly (down, slow, TLS trouble, 5xx). Only these allow a
-// cached credential to be served instead.
-var ErrUnreachable = errors.New("cluster unreachable")
-
-// Credentials are the Gitea admin's user name and password.
-type Credentials struct {
-	Username string
-	Password string
-}
-
-// Cluster is one kubeconfig context, resolved without any network call.
+// Cluster is one kubeconfig context: resolved with package cluster, with no
+// network call, and talked to through client-go's authenticated transport.
 type Cluster struct {
-	context      string
-	server       string
-	fingerprint  string
+	ref          cluster.Ref
 	clientConfig clientcmd.ClientConfig
 }
 
 // Context is the kubeconfig context actually used.
-func (c *Cluster) Context() string { return c.context }
+func (c *Cluster) Context() string { return c.ref.Context }
 
 // Server is the API server URL.
-func (c *Cluster) Server() string { return c.server }
+func (c *Cluster) Server() string { return c.ref.Server }
 
 // Fingerprint changes whenever the API server URL or its CA changes, as they
 // do when idpbuilder recreates the cluster.
-func (c *Cluster) Fingerprint() string { return c.fingerprint }
+func (c *Cluster) Fingerprint() string { return c.ref.Fingerprint }
 
 // Resolve loads the kubeconfig (explicit path, else $KUBECONFIG, else
 // ~/.kube/config) and picks the context: the named one, else
 // kind-localdev when present, else the current context.
 func Resolve(kubeconfig, contextName string) (*Cluster, error) {
+	ref, err := cluster.Resolve(kubeconfig, contextName, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
-	raw, err := rules.Load()
-	if err != nil {
-		return nil, fmt.Errorf("cannot load kubeconfig: %w", err)
-	}
-	where := describeKubeconfig(rules)
-	name := contextName
-	if name == "" {
-		if _, ok := raw.Contexts[DefaultContext]; ok {
-			name = DefaultContext
-		} else {
-			name = raw.CurrentContext
-		}
-	}
-	if name == "" {
-		return nil, fmt.Errorf("no context %q and no current context in %s: is the idpbuilder cluster created? (or pass --context)", DefaultContext, where)
-	}
-	kctx, ok := raw.Contexts[name]
-	if !ok {
-		return nil, fmt.Errorf("context %q not found in %s: is the idpbuilder cluster created? (or pass --context)", name, where)
-	}
-	cluster, ok := raw.Clusters[kctx.Cluster]
-	if !ok || cluster.Server == "" {
-		return nil, fmt.Errorf("context %q in %s names cluster %q, which has no server", name, where, kctx.Cluster)
-	}
-	fp, err := fingerprint(cluster)
-	if err != nil {
-		return nil, fmt.Errorf("context %q: %w", name, err)
-	}
 	return &Cluster{
-		context:      name,
-		server:       cluster.Server,
-		fingerprint:  fp,
-		clientConfig: clientcmd.NewNonInteractiveClientConfig(*raw, name, &clientcmd.ConfigOverrides{}, rules),
+		ref:          ref,
+		clientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: ref.Context}),
 	}, nil
-}
-
-func describeKubeconfig(rules *clientcmd.ClientConfigLoadingRules) string {
-	if rules.ExplicitPath != "" {
-		return "kubeconfig " + rules.ExplicitPath
-	}
-	return "kubeconfig " + strings.Join(rules.Precedence, string(os.PathListSeparator))
-}
-
-func fingerprint(c *clientcmdapi.Cluster) (string, error) {
-	ca := c.CertificateAuthorityData
-	if len(ca) == 0 && c.CertificateAuthority != "" {
-		var err error
-		if ca, err = os.ReadFile(c.CertificateAuthority); err != nil {
-			return "", fmt.Errorf("reading the cluster CA: %w", err)
-		}
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "server=%s\x00insecure=%t\x00tls-server-name=%s\x00ca=", c.Server, c.InsecureSkipTLSVerify, c.TLSServerName)
-	h.Write(ca)
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
 }
 
 // secretObject is the part of a core/v1 Secret we read; encoding/json decodes
@@ -148,7 +85,7 @@ func IsNotFound(err error) bool {
 func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]byte, error) {
 	cfg, err := c.clientConfig.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
+		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
 	}
 	if cfg.ExecProvider != nil {
 		// stdin carries the credential-helper protocol, never a prompt.
@@ -157,11 +94,11 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	}
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.context, err)
+		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
 	}
 	base, _, err := rest.DefaultServerUrlFor(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.context, err)
+		return nil, fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.ref.Context, err)
 	}
 	escaped := make([]string, len(segments))
 	for i, seg := range segments {
@@ -179,13 +116,13 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 		// client-go flattens exec plugin errors into text: the plugin, not
 		// the cluster, failed.
 		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
-		return nil, fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.context, why, c.context)
+		return nil, fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.ref.Context, why, c.ref.Context)
 	}
 	var unverified *tls.CertificateVerificationError
 	if errors.As(err, &unverified) {
 		// Not a cluster that is down: one whose certificate the kubeconfig's
 		// CA does not sign, so a cached answer must not stand in for it.
-		return nil, fmt.Errorf("the API server of context %q at %s has a certificate the kubeconfig's CA does not trust (%v): was the cluster recreated without updating the kubeconfig?", c.context, c.server, unverified.Err)
+		return nil, fmt.Errorf("the API server of context %q at %s has a certificate the kubeconfig's CA does not trust (%v): was the cluster recreated without updating the kubeconfig?", c.ref.Context, c.ref.Server, unverified.Err)
 	}
 	if err != nil {
 		why := err.Error()
@@ -193,44 +130,44 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 			why = "no answer before the deadline"
 		}
 		return nil, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read %s (%s): is the idpbuilder cluster running?",
-			ErrUnreachable, c.context, c.server, what, why)
+			cluster.ErrUnreachable, c.ref.Context, c.ref.Server, what, why)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s from context %q: %v", ErrUnreachable, what, c.context, err)
+		return nil, fmt.Errorf("%w: reading %s from context %q: %v", cluster.ErrUnreachable, what, c.ref.Context, err)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 		return body, nil
 	case code == http.StatusUnauthorized:
-		return nil, &APIError{code, fmt.Sprintf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading %s: log in to the cluster again", c.context, what)}
+		return nil, &APIError{code, fmt.Sprintf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading %s: log in to the cluster again", c.ref.Context, what)}
 	case code == http.StatusForbidden:
-		return nil, &APIError{code, fmt.Sprintf("forbidden: the user of context %q may not read %s (403); see README.md for the RBAC rules the helper needs", c.context, what)}
+		return nil, &APIError{code, fmt.Sprintf("forbidden: the user of context %q may not read %s (403); see README.md for the RBAC rules the helper needs", c.ref.Context, what)}
 	case code == http.StatusNotFound:
-		return nil, &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.context)}
+		return nil, &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.ref.Context)}
 	default:
 		// The body is not quoted: it is the server's text, not ours to show.
-		return nil, fmt.Errorf("%w: the API server of context %q answered %s reading %s", ErrUnreachable, c.context, resp.Status, what)
+		return nil, fmt.Errorf("%w: the API server of context %q answered %s reading %s", cluster.ErrUnreachable, c.ref.Context, resp.Status, what)
 	}
 }
 
 // ReadSecret fetches namespace/name and returns its username and password
 // keys. ctx bounds the whole read, exec credential plugins included.
-func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Credentials, error) {
+func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error) {
 	what := "secret " + namespace + "/" + name
 	body, err := c.get(ctx, what, "api", "v1", "namespaces", namespace, "secrets", name)
 	if IsNotFound(err) {
-		return Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
+		return cluster.Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
 	}
 	if err != nil {
-		return Credentials{}, err
+		return cluster.Credentials{}, err
 	}
 	var s secretObject
 	if err := json.Unmarshal(body, &s); err != nil {
-		return Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.context)
+		return cluster.Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.ref.Context)
 	}
-	creds := Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"])}
+	creds := cluster.Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"])}
 	var missing []string
 	if creds.Username == "" {
 		missing = append(missing, "username")
@@ -239,7 +176,7 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (Crede
 		missing = append(missing, "password")
 	}
 	if len(missing) > 0 {
-		return Credentials{}, fmt.Errorf("%s in context %q has no %s key: is it idpbuilder's Gitea credential?", what, c.context, strings.Join(missing, " or "))
+		return cluster.Credentials{}, fmt.Errorf("%s in context %q has no %s key: is it idpbuilder's Gitea credential?", what, c.ref.Context, strings.Join(missing, " or "))
 	}
 	return creds, nil
 }
@@ -295,7 +232,7 @@ func (c *Cluster) Localbuilds(ctx context.Context) ([]Localbuild, error) {
 	}
 	var list localbuildList
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, fmt.Errorf("the Localbuild list from context %q is not valid JSON: %v", c.context, err)
+		return nil, fmt.Errorf("the Localbuild list from context %q is not valid JSON: %v", c.ref.Context, err)
 	}
 	out := make([]Localbuild, 0, len(list.Items))
 	for _, it := range list.Items {

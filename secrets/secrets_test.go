@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 )
 
 const testToken = "test-bearer-token"
@@ -77,12 +79,12 @@ func TestReadSecret(t *testing.T) {
 		body     string
 		delay    time.Duration
 		token    string
-		want     Credentials
+		want     cluster.Credentials
 		wantErr  string
 		wantDown bool
 	}{
 		{name: "found", status: 200, body: secretJSON(map[string]string{"username": b64([]byte("giteaAdmin")), "password": b64([]byte("pw-123")), "token": b64([]byte("tok"))}),
-			want: Credentials{Username: "giteaAdmin", Password: "pw-123"}},
+			want: cluster.Credentials{Username: "giteaAdmin", Password: "pw-123"}},
 		{name: "missing secret", status: 404, body: `{"kind":"Status","code":404}`, wantErr: "secret gitea/gitea-credential not found in context \"kind-localdev\""},
 		{name: "forbidden", status: 403, body: `{"kind":"Status","code":403}`, wantErr: "forbidden: the user of context \"kind-localdev\" may not read secret gitea/gitea-credential"},
 		{name: "bad token", status: 200, token: "wrong", wantErr: "401 Unauthorized"},
@@ -137,8 +139,8 @@ func TestReadSecret(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("ReadSecret error = %v, want %q", err, tt.wantErr)
 			}
-			if errors.Is(err, ErrUnreachable) != tt.wantDown {
-				t.Fatalf("errors.Is(err, ErrUnreachable) = %v, want %v", !tt.wantDown, tt.wantDown)
+			if errors.Is(err, cluster.ErrUnreachable) != tt.wantDown {
+				t.Fatalf("errors.Is(err, cluster.ErrUnreachable) = %v, want %v", !tt.wantDown, tt.wantDown)
 			}
 			if strings.Contains(err.Error(), "pw-123") || strings.Contains(err.Error(), testToken) {
 				t.Fatalf("error leaks a secret: %v", err)
@@ -159,7 +161,7 @@ func TestReadSecretServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
-	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "is the idpbuilder cluster running?") {
+	if !errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), "is the idpbuilder cluster running?") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -171,7 +173,7 @@ func TestReadSecretUntrustedCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
-	if err == nil || errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "certificate the kubeconfig's CA does not trust") {
+	if err == nil || errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), "certificate the kubeconfig's CA does not trust") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -323,7 +325,7 @@ func TestExecPluginRunsWithoutStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
-	if err == nil || !strings.Contains(err.Error(), "exec credential plugin") || !strings.Contains(err.Error(), "interactive mode") || errors.Is(err, ErrUnreachable) {
+	if err == nil || !strings.Contains(err.Error(), "exec credential plugin") || !strings.Contains(err.Error(), "interactive mode") || errors.Is(err, cluster.ErrUnreachable) {
 		t.Fatalf("ReadSecret with an interactive plugin: %v", err)
 	}
 }

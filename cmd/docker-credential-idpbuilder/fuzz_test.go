@@ -12,10 +12,10 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
 // fuzzSecret is the password the fake cluster holds: it may be printed only
@@ -56,11 +56,11 @@ type fuzzCluster struct{ err error }
 
 func (fuzzCluster) Context() string     { return "kind-localdev" }
 func (fuzzCluster) Fingerprint() string { return "fp-1" }
-func (c fuzzCluster) ReadSecret(context.Context, string, string) (secrets.Credentials, error) {
+func (c fuzzCluster) ReadSecret(context.Context, string, string) (cluster.Credentials, error) {
 	if c.err != nil {
-		return secrets.Credentials{}, c.err
+		return cluster.Credentials{}, c.err
 	}
-	return secrets.Credentials{Username: "giteaAdmin", Password: fuzzSecret}, nil
+	return cluster.Credentials{Username: "giteaAdmin", Password: fuzzSecret}, nil
 }
 
 // fuzzHelper is the real helper.Helper over in-memory fakes; mode picks the
@@ -79,7 +79,7 @@ func fuzzHelper(mode byte) *helper.Helper {
 	var clusterErr error
 	switch (mode / 4) % 4 {
 	case 1:
-		clusterErr = fmt.Errorf("%w: cannot reach the API server of context %q: no answer before the deadline", secrets.ErrUnreachable, "kind-localdev")
+		clusterErr = fmt.Errorf("%w: cannot reach the API server of context %q: no answer before the deadline", cluster.ErrUnreachable, "kind-localdev")
 	case 2:
 		clusterErr = errors.New(`the API server of context "kind-localdev" rejected the kubeconfig's credentials (401 Unauthorized) reading secret gitea/gitea-credential: log in to the cluster again`)
 	case 3:

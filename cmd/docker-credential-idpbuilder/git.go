@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/gitcred"
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 )
 
 const gitHelp = `Usage: docker-credential-idpbuilder git <get|store|erase>
@@ -32,14 +32,14 @@ func runGit(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fun
 		return exitOK
 	}
 	if len(args) != 1 {
-		usageError(stderr, "git takes one operation (get, store or erase)")
+		cli.UsageError(stderr, "git takes one operation (get, store or erase)")
 		return exitUsage
 	}
 	op := args[0]
 	if !gitcred.Known(op) {
 		return exitOK
 	}
-	h, err := helper.FromEnvironment(getenv, stderr)
+	h, err := newHelper(getenv, stderr)
 	if err == nil {
 		err = gitcred.Serve(h, op, stdin, stdout)
 	}

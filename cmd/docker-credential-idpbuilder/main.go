@@ -1,50 +1,55 @@
 // Command docker-credential-idpbuilder is a docker credential helper that
-// serves the Gitea admin credentials of an idpbuilder cluster.
+// serves the Gitea admin credentials of an idpbuilder cluster. It answers the
+// protocol from the keyring cache and leaves everything that talks to the
+// cluster to docker-credential-idpbuilder-cluster, which it runs on a cache
+// miss and for install, uninstall, status and refresh.
 package main
 
 import (
 	"io"
 	"os"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
-// Exit codes.
 const (
-	exitOK    = 0
-	exitError = 1 // the protocol's failure code; docker reads stdout then
-	exitUsage = 2
+	exitOK    = cli.ExitOK
+	exitError = cli.ExitError
+	exitUsage = cli.ExitUsage
+	name      = cli.Name
 )
 
 type subcommand func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int
 
 // subcommands are the commands people run; the protocol verbs are separate.
 var subcommands = map[string]subcommand{
-	"refresh":   runRefresh,
-	"install":   runInstall,
-	"uninstall": runUninstall,
-	"status":    runStatus,
+	"refresh":   forward("refresh"),
+	"install":   forward("install"),
+	"uninstall": forward("uninstall"),
+	"status":    forward("status"),
 	"git":       runGit,
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
-		usageError(stderr, "a command is required")
+		cli.UsageError(stderr, "a command is required")
 		return exitUsage
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "get", "store", "erase", "list":
 		if len(rest) > 0 {
-			usageError(stderr, "%q takes no arguments (it reads standard input)", cmd)
+			cli.UsageError(stderr, "%q takes no arguments (it reads standard input)", cmd)
 			return exitUsage
 		}
 		return serveProtocol(cmd, stdin, stdout, stderr, getenv)
 	case "version", "--version", "-v":
 		if len(rest) > 0 {
-			usageError(stderr, "%q takes no arguments", cmd)
+			cli.UsageError(stderr, "%q takes no arguments", cmd)
 			return exitUsage
 		}
 		printVersion(stdout)
@@ -61,7 +66,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		if sub, ok := subcommands[cmd]; ok {
 			return sub(rest, stdin, stdout, stderr, getenv)
 		}
-		usageError(stderr, "unknown command %q", cmd)
+		cli.UsageError(stderr, "unknown command %q", cmd)
 		return exitUsage
 	}
 }

@@ -32,7 +32,8 @@ func TestRun(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantCode: exitOK, stdoutHas: "docker-credential-idpbuilder (github.com/cnoe-io/docker-credential-idpbuilder) "},
 		{name: "--version", args: []string{"--version"}, wantCode: exitOK, stdoutHas: "docker-credential-idpbuilder ("},
 		{name: "help", args: []string{"--help"}, wantCode: exitOK, stdoutHas: "credHelpers"},
-		{name: "help refresh", args: []string{"help", "refresh"}, wantCode: exitOK, stdoutHas: "-registry"},
+		// The test binary has no companion program beside it.
+		{name: "install without the cluster program", args: []string{"install"}, wantCode: exitError, stderrHas: "docker-credential-idpbuilder-cluster not found"},
 		{name: "foreign host is not found", args: []string{"get"}, stdin: "quay.io\n", wantCode: exitError,
 			wantStdout: "credentials not found in native keychain\n"},
 		{name: "empty stdin", args: []string{"get"}, stdin: "", wantCode: exitError, stdoutHas: "no credentials server URL"},
@@ -44,9 +45,6 @@ func TestRun(t *testing.T) {
 			stdoutHas: "is the idpbuilder cluster created?"},
 		{name: "bad duration", args: []string{"get"}, stdin: "quay.io", env: map[string]string{"IDPBUILDER_HELPER_TIMEOUT": "fast"}, wantCode: exitError,
 			stdoutHas: "IDPBUILDER_HELPER_TIMEOUT"},
-		{name: "refresh bad flag", args: []string{"refresh", "--nope"}, wantCode: exitUsage, stderrHas: "flag provided but not defined"},
-		{name: "refresh stray argument", args: []string{"refresh", "now"}, wantCode: exitUsage, stderrHas: "flags only"},
-		{name: "refresh without a cluster", args: []string{"refresh"}, wantCode: exitError, stderrHas: "is the idpbuilder cluster created?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

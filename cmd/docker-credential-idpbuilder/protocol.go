@@ -7,13 +7,11 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
 )
 
-const (
-	name       = "docker-credential-idpbuilder"
-	modulePath = "github.com/cnoe-io/docker-credential-idpbuilder"
-)
+const modulePath = "github.com/cnoe-io/docker-credential-idpbuilder"
 
 // version is set with -ldflags "-X main.version=..." by release builds; go
 // install builds take it from the module's build info.
@@ -52,10 +50,6 @@ Exit status: 0 success, 1 failure (protocol errors are printed on stdout, as
 the protocol requires), 2 usage error.
 `
 
-func usageError(stderr io.Writer, format string, args ...any) {
-	fmt.Fprintf(stderr, "%s: %s; run '%s help' for usage\n", name, fmt.Sprintf(format, args...), name)
-}
-
 func printVersion(w io.Writer) {
 	v := version
 	if v == "" {
@@ -71,7 +65,7 @@ func printVersion(w io.Writer) {
 // serveProtocol runs one protocol verb. Errors go to stdout, where docker
 // reads them; the not-found text must stay exactly the library's.
 func serveProtocol(verb string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	h, err := helper.FromEnvironment(getenv, stderr)
+	h, err := newHelper(getenv, stderr)
 	if err == nil {
 		err = credentials.HandleCommand(h, verb, stdin, stdout)
 	}
@@ -84,4 +78,15 @@ func serveProtocol(verb string, stdin io.Reader, stdout, stderr io.Writer, geten
 		fmt.Fprintf(stdout, "%s: %v\n", name, err)
 	}
 	return exitError
+}
+
+// newHelper is the production helper: clusters resolved without client-go,
+// secrets read through the companion program (its diagnostics reach stderr
+// only in debug mode).
+func newHelper(getenv func(string) string, stderr io.Writer) (*helper.Helper, error) {
+	var programStderr io.Writer
+	if settings, err := config.SettingsFromEnv(getenv); err == nil && settings.Debug {
+		programStderr = stderr
+	}
+	return helper.FromEnvironment(getenv, stderr, helper.Remote(getenv, programStderr))
 }

@@ -77,7 +77,8 @@ func runWithRig(m *testing.M) (int, error) {
 	r.registry = "gitea.cnoe.localtest.me:" + r.port
 
 	r.helperDir = filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", filepath.Join(r.helperDir, "docker-credential-idpbuilder"), "./cmd/docker-credential-idpbuilder")
+	// The helper and its companion program, side by side.
+	build := exec.Command("go", "build", "-o", r.helperDir+string(os.PathSeparator), "./cmd/...")
 	build.Dir, build.Stdout, build.Stderr = repo, os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return 0, fmt.Errorf("building the helper: %w", err)

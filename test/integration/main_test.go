@@ -16,7 +16,8 @@ import (
 	"time"
 )
 
-// helperBin is the docker-credential-idpbuilder binary built for this run.
+// helperBin is the docker-credential-idpbuilder binary built for this run,
+// with docker-credential-idpbuilder-cluster beside it.
 var helperBin string
 
 func TestMain(m *testing.M) {
@@ -26,7 +27,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	helperBin = filepath.Join(dir, "docker-credential-idpbuilder")
-	build := exec.Command("go", "build", "-o", helperBin, "github.com/cnoe-io/docker-credential-idpbuilder/cmd/docker-credential-idpbuilder")
+	// Both programs, side by side as install puts them: the helper runs its
+	// companion on a cache miss.
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "github.com/cnoe-io/docker-credential-idpbuilder/cmd/...")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the helper:", err)

@@ -22,7 +22,7 @@ func main() {
 		res := testing.Benchmark(func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				h, err := helper.FromEnvironment(os.Getenv, os.Stderr)
+				h, err := helper.FromEnvironment(os.Getenv, os.Stderr, helper.Remote(os.Getenv, nil))
 				if err != nil {
 					b.Fatal(err)
 				}

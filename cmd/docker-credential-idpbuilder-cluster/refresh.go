@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 )
 
 const refreshHelp = `Usage: docker-credential-idpbuilder refresh [flags]
@@ -27,28 +27,15 @@ Flags:
 
 func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
-	// Parse quietly: errors get one line below, --help goes to stdout.
-	fs.SetOutput(io.Discard)
 	registry := fs.String("registry", "", "registry `host[:port]` to refresh (default: all)")
 	kubeContext := fs.String("context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
 	namespace := fs.String("namespace", "", "`namespace` of the secret (default gitea)")
 	secret := fs.String("secret", "", "`name` of the secret (default gitea-credential)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(stdout, refreshHelp)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return exitOK
-		}
-		usageError(stderr, "refresh: %v", err)
-		return exitUsage
+	if done, code := cli.ParseFlags(fs, refreshHelp, args, stdout, stderr); done {
+		return code
 	}
-	if fs.NArg() > 0 {
-		usageError(stderr, "refresh takes flags only, not %q", fs.Arg(0))
-		return exitUsage
-	}
-	h, err := helper.FromEnvironment(getenv, stderr)
+	h, err := helper.FromEnvironment(getenv, stderr, resolveKube)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitError
@@ -59,14 +46,14 @@ func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	if *registry != "" {
 		host, err := config.Normalize(*registry)
 		if err != nil {
-			usageError(stderr, "--registry: %v", err)
+			cli.UsageError(stderr, "--registry: %v", err)
 			return exitUsage
 		}
 		hosts = []string{host}
 	}
 	if changes != (config.Registry{}) || (*registry != "" && !has(h.Table, hosts[0])) {
 		if len(hosts) != 1 {
-			usageError(stderr, "several registries are configured; name one with --registry")
+			cli.UsageError(stderr, "several registries are configured; name one with --registry")
 			return exitUsage
 		}
 		if err := record(h.Table, hosts[0], changes); err != nil {

@@ -2,15 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os/exec"
 	"strings"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/install"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
@@ -46,26 +47,6 @@ other setting stays. Safe to run twice.
 Flags:
 `
 
-// parseFlags parses quietly: errors become one line, --help goes to stdout.
-func parseFlags(fs *flag.FlagSet, help string, args []string, stdout, stderr io.Writer) (done bool, code int) {
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		io.WriteString(stdout, help)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return true, exitOK
-	case err != nil:
-		usageError(stderr, "%s: %v", fs.Name(), err)
-		return true, exitUsage
-	case fs.NArg() > 0:
-		usageError(stderr, "%s takes flags only, not %q", fs.Name(), fs.Arg(0))
-		return true, exitUsage
-	}
-	return false, exitOK
-}
-
 // stringList is a repeatable flag.
 type stringList []string
 
@@ -78,10 +59,11 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 		return nil, err
 	}
 	in := &install.Installer{
-		Getenv:   getenv,
-		LookPath: exec.LookPath,
-		Settings: settings,
-		Out:      stdout,
+		Getenv:      getenv,
+		LookPath:    exec.LookPath,
+		FindProgram: cluster.FindProgramBeside,
+		Settings:    settings,
+		Out:         stdout,
 		Resolve: func(kubeconfig, context string) (install.Cluster, error) {
 			c, err := secrets.Resolve(kubeconfig, context)
 			if err != nil {
@@ -107,7 +89,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
 	fs.BoolVar(&opts.Git, "git", true, "give git the helper for the registry hosts (credential.https://HOST.helper in the global git config); --git=false skips it")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
-	if done, code := parseFlags(fs, installHelp, args, stdout, stderr); done {
+	if done, code := cli.ParseFlags(fs, installHelp, args, stdout, stderr); done {
 		return code
 	}
 	opts.Registries = registries
@@ -127,7 +109,7 @@ func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer, gete
 	var opts install.Options
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
-	if done, code := parseFlags(fs, uninstallHelp, args, stdout, stderr); done {
+	if done, code := cli.ParseFlags(fs, uninstallHelp, args, stdout, stderr); done {
 		return code
 	}
 	in, err := newInstaller(getenv, stdout)
@@ -158,11 +140,11 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv 
 	var opts install.Options
 	output := fs.String("o", "text", "output `format`: text or json")
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
-	if done, code := parseFlags(fs, statusHelp, args, stdout, stderr); done {
+	if done, code := cli.ParseFlags(fs, statusHelp, args, stdout, stderr); done {
 		return code
 	}
 	if *output != "text" && *output != "json" {
-		usageError(stderr, "status: -o takes text or json, not %q", *output)
+		cli.UsageError(stderr, "status: -o takes text or json, not %q", *output)
 		return exitUsage
 	}
 	in, err := newInstaller(getenv, stdout)

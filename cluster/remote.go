@@ -1,0 +1,111 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Program is the companion program that talks to the cluster. It links
+// client-go, which costs milliseconds of start-up that `get` should only pay
+// on a cache miss, so it is a separate executable installed beside the
+// helper.
+const Program = "docker-credential-idpbuilder-cluster"
+
+// FindProgram looks for Program beside the running executable, then on PATH.
+func FindProgram() (string, error) {
+	self, _ := os.Executable()
+	return FindProgramBeside(self)
+}
+
+// FindProgramBeside looks for Program in the folder of exe (symlinks
+// followed), then on PATH: where docker-credential-idpbuilder at exe finds it.
+func FindProgramBeside(exe string) (string, error) {
+	name := Program
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if exe != "" {
+		if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = resolved
+		}
+		beside := filepath.Join(filepath.Dir(exe), name)
+		if fi, err := os.Stat(beside); err == nil && !fi.IsDir() {
+			return beside, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%s not found beside docker-credential-idpbuilder or on PATH: install both programs (go install github.com/cnoe-io/docker-credential-idpbuilder/cmd/...@latest)", name)
+}
+
+// Reply is what `docker-credential-idpbuilder-cluster read-secret` prints.
+type Reply struct {
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Error is the one-line reason when the read failed.
+	Error string `json:"error,omitempty"`
+	// Unreachable marks an Error that allows a cached answer (ErrUnreachable).
+	Unreachable bool `json:"unreachable,omitempty"`
+}
+
+// Remote is a resolved context whose secret is read by Program, over a
+// pipe: the password is never on a command line or in an environment.
+type Remote struct {
+	Ref    Ref
+	Stderr io.Writer // the program's diagnostics (debug mode); nil drops them
+}
+
+// Context is the kubeconfig context.
+func (r *Remote) Context() string { return r.Ref.Context }
+
+// Fingerprint identifies the cluster.
+func (r *Remote) Fingerprint() string { return r.Ref.Fingerprint }
+
+// ReadSecret runs Program to read namespace/name; ctx bounds it.
+func (r *Remote) ReadSecret(ctx context.Context, namespace, name string) (Credentials, error) {
+	program, err := FindProgram()
+	if err != nil {
+		return Credentials{}, err
+	}
+	args := []string{"read-secret", "--context", r.Ref.Context, "--namespace", namespace, "--secret", name}
+	if r.Ref.Kubeconfig != "" {
+		args = append(args, "--kubeconfig", r.Ref.Kubeconfig)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		// The program keeps its own deadline a little shorter, so it
+		// answers with its reason before it is killed.
+		args = append(args, "--timeout", (time.Until(deadline) - 50*time.Millisecond).Round(time.Millisecond).String())
+	}
+	cmd := exec.CommandContext(ctx, program, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, r.Stderr
+	runErr := cmd.Run()
+	var reply Reply
+	if err := json.Unmarshal(out.Bytes(), &reply); err != nil {
+		if ctx.Err() != nil {
+			return Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s/%s (no answer before the deadline): is the idpbuilder cluster running?",
+				ErrUnreachable, r.Ref.Context, r.Ref.Server, namespace, name)
+		}
+		return Credentials{}, fmt.Errorf("%s gave no answer (%v)", program, runErr)
+	}
+	switch {
+	case reply.Error != "" && reply.Unreachable:
+		return Credentials{}, fmt.Errorf("%w: %s", ErrUnreachable, strings.TrimPrefix(reply.Error, ErrUnreachable.Error()+": "))
+	case reply.Error != "":
+		return Credentials{}, errors.New(reply.Error)
+	case runErr != nil:
+		return Credentials{}, fmt.Errorf("%s failed: %v", program, runErr)
+	}
+	return Credentials{Username: reply.Username, Password: reply.Password}, nil
+}

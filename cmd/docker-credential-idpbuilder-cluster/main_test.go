@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+)
+
+func TestRun(t *testing.T) {
+	env := map[string]string{
+		"IDPBUILDER_HELPER_CONFIG":   "/nonexistent/config.json",
+		"KUBECONFIG":                 "/nonexistent/kubeconfig",
+		"IDPBUILDER_HELPER_NO_CACHE": "1",
+	}
+	// client-go and package cluster read KUBECONFIG from the process.
+	t.Setenv("KUBECONFIG", env["KUBECONFIG"])
+	tests := []struct {
+		name      string
+		args      []string
+		wantCode  int
+		stdoutHas string
+		stderrHas string
+	}{
+		{name: "no command", wantCode: exitUsage, stdoutHas: "Run its commands through docker-credential-idpbuilder"},
+		{name: "unknown", args: []string{"get"}, wantCode: exitUsage, stderrHas: `unknown command "get"`},
+		{name: "help refresh", args: []string{"help", "refresh"}, wantCode: exitOK, stdoutHas: "-registry"},
+		{name: "help install", args: []string{"install", "--help"}, wantCode: exitOK, stdoutHas: "-trust-ca"},
+		{name: "refresh bad flag", args: []string{"refresh", "--nope"}, wantCode: exitUsage, stderrHas: "flag provided but not defined"},
+		{name: "refresh stray argument", args: []string{"refresh", "now"}, wantCode: exitUsage, stderrHas: "flags only"},
+		{name: "refresh without a cluster", args: []string{"refresh"}, wantCode: exitError, stderrHas: "is the idpbuilder cluster created?"},
+		{name: "status bad output", args: []string{"status", "-o", "yaml"}, wantCode: exitUsage, stderrHas: "text or json"},
+		{name: "read-secret needs a context", args: []string{"read-secret"}, wantCode: exitUsage, stderrHas: "needs --context"},
+		{name: "read-secret without a cluster", args: []string{"read-secret", "--context", "kind-localdev"}, wantCode: exitError,
+			stdoutHas: `"error":"context \"kind-localdev\" not found`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d (stdout %q, stderr %q)", code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.stdoutHas) || !strings.Contains(stderr.String(), tt.stderrHas) {
+				t.Errorf("stdout %q, stderr %q; want %q, %q", stdout.String(), stderr.String(), tt.stdoutHas, tt.stderrHas)
+			}
+			if tt.stderrHas != "" && strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("error is not one line: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestReadSecretReplyIsOneJSONObject(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"read-secret", "--context", "x"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	var reply cluster.Reply
+	if err := json.Unmarshal(stdout.Bytes(), &reply); err != nil || code != exitError || reply.Error == "" || reply.Unreachable || stderr.Len() != 0 {
+		t.Fatalf("reply %q (%v), code %d, stderr %q", stdout.String(), err, code, stderr.String())
+	}
+}

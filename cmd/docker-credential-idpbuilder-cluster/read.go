@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+const readSecretHelp = `Usage: docker-credential-idpbuilder-cluster read-secret --context NAME [flags]
+
+Reads the secret and prints one JSON object on stdout: {"username","password"},
+or {"error","unreachable"} with exit status 1. docker-credential-idpbuilder
+runs it on a cache miss and reads the answer from a pipe.
+
+Flags:
+`
+
+func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(string) string) int {
+	fs := flag.NewFlagSet("read-secret", flag.ContinueOnError)
+	kubeContext := fs.String("context", "", "kubeconfig `context` (required: the helper resolved it)")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
+	namespace := fs.String("namespace", config.DefaultNamespace, "`namespace` of the secret")
+	secret := fs.String("secret", config.DefaultSecret, "`name` of the secret")
+	timeout := fs.Duration("timeout", config.DefaultSettings().Timeout, "deadline for the whole read")
+	if done, code := cli.ParseFlags(fs, readSecretHelp, args, stdout, stderr); done {
+		return code
+	}
+	if *kubeContext == "" {
+		cli.UsageError(stderr, "read-secret needs --context")
+		return exitUsage
+	}
+	reply := readSecret(*kubeconfig, *kubeContext, *namespace, *secret, *timeout)
+	json.NewEncoder(stdout).Encode(reply)
+	if reply.Error != "" {
+		return exitError
+	}
+	return exitOK
+}
+
+func readSecret(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) cluster.Reply {
+	c, err := secrets.Resolve(kubeconfig, kubeContext)
+	if err != nil {
+		return cluster.Reply{Error: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	creds, err := c.ReadSecret(ctx, namespace, secret)
+	if err != nil {
+		return cluster.Reply{Error: err.Error(), Unreachable: errors.Is(err, cluster.ErrUnreachable)}
+	}
+	return cluster.Reply{Username: creds.Username, Password: creds.Password}
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+)
+
+// forward runs a command of the companion program with the same arguments
+// and standard streams, and returns its exit code: install, status and the
+// others talk to the cluster, which only that program links.
+func forward(command string) subcommand {
+	return func(args []string, stdin io.Reader, stdout, stderr io.Writer, _ func(string) string) int {
+		program, err := cluster.FindProgram()
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %s: %v\n", name, command, err)
+			return exitError
+		}
+		cmd := exec.Command(program, append([]string{command}, args...)...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		err = cmd.Run()
+		var exitErr *exec.ExitError
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.As(err, &exitErr) && exitErr.ExitCode() > 0:
+			return exitErr.ExitCode()
+		default:
+			fmt.Fprintf(stderr, "%s: %s: %v\n", name, command, err)
+			return exitError
+		}
+	}
+}
