@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +39,8 @@ const faultRuns = 5
 // holds every new connection for a while before it forwards a byte.
 type slowProxy struct {
 	url string
+	// accepted counts the connections clients opened to the proxy.
+	accepted atomic.Int64
 }
 
 func startSlowProxy(t *testing.T, target string, hold time.Duration) *slowProxy {
@@ -61,12 +64,14 @@ func startSlowProxy(t *testing.T, target string, hold time.Duration) *slowProxy 
 		mu.Unlock()
 	}
 	stop := make(chan struct{})
+	p := &slowProxy{url: "https://" + l.Addr().String()}
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
+			p.accepted.Add(1)
 			track(c)
 			wg.Add(1)
 			go func() {
@@ -98,7 +103,7 @@ func startSlowProxy(t *testing.T, target string, hold time.Duration) *slowProxy 
 		mu.Unlock()
 		wg.Wait()
 	})
-	return &slowProxy{url: "https://" + l.Addr().String()}
+	return p
 }
 
 // rigToken is the admin token of the rig's kubeconfig.
