@@ -232,7 +232,7 @@ func TestZZSecretHygieneProcesses(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		samples, read := 0, 0
+		samples, read, childSamples := 0, 0, 0
 		var err error
 	sample:
 		for {
@@ -250,6 +250,15 @@ func TestZZSecretHygieneProcesses(t *testing.T) {
 					t.Errorf("%s: the password is in the helper's %s", tc.name, leak)
 				}
 			}
+			// The companion program the helper runs for the read.
+			for _, child := range childrenOf(cmd.Process.Pid) {
+				if alive, _, leak := checkProc(child); alive {
+					childSamples++
+					if leak != "" {
+						t.Errorf("%s: the password is in the companion's %s", tc.name, leak)
+					}
+				}
+			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		ok := err == nil && strings.Contains(out.String(), r.canary)
@@ -259,7 +268,10 @@ func TestZZSecretHygieneProcesses(t *testing.T) {
 		if read < 10 {
 			t.Errorf("%s: the helper's environment read back in only %d of %d samples", tc.name, read, samples)
 		}
-		t.Logf("%s: helper /proc/PID/{cmdline,environ} sampled %d times (%d with the environment read back), canary never seen", tc.name, samples, read)
+		if childSamples == 0 {
+			t.Errorf("%s: the companion program was never sampled", tc.name)
+		}
+		t.Logf("%s: helper /proc/PID/{cmdline,environ} sampled %d times (%d with the environment read back), its companion %d times, canary never seen", tc.name, samples, read, childSamples)
 	}
 }
 
@@ -376,4 +388,20 @@ func scanAfterSuite(r *rig, code int) int {
 		}
 	}
 	return code
+}
+
+// childrenOf lists the child processes of pid.
+func childrenOf(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, task := range tasks {
+		data, _ := os.ReadFile(task)
+		for _, f := range strings.Fields(string(data)) {
+			var child int
+			if _, err := fmt.Sscan(f, &child); err == nil {
+				out = append(out, child)
+			}
+		}
+	}
+	return out
 }
