@@ -21,7 +21,6 @@ fi
 shift
 
 hosts=$(mktemp)
-trap 'rm -f "$hosts"' EXIT
 cat /etc/hosts >"$hosts"
 echo "127.0.0.1 gitea.cnoe.localtest.me cnoe.localtest.me" >>"$hosts"
 mount --bind "$hosts" /etc/hosts
@@ -30,5 +29,22 @@ for d in /etc/docker/certs.d /etc/containers/certs.d; do
   mount -t tmpfs -o mode=0755,size=1m tmpfs "$d"
 done
 
+# The suite makes its rig under this folder and stops it itself; if go test
+# dies first (a timeout panics past the deferred teardown), the trap stops
+# whatever is still running, by PID.
+rigs=$(mktemp -d /tmp/idpbuilder-e2e-rigs-XXXXXX)
+export IDPBUILDER_E2E_RIGS=$rigs
+stop_leftovers() {
+  local dir part
+  for dir in "$rigs"/*/; do
+    [[ -d $dir ]] || continue
+    for part in dockerd.sh kube.sh gitea.sh; do
+      RIG_DIR=${dir%/} "$repo/hack/rig/$part" down >/dev/null 2>&1 || true
+    done
+  done
+  rm -rf "$rigs" "$hosts"
+}
+trap stop_leftovers EXIT
+
 cd "$repo"
-exec hack/with-keyring.sh go test -tags e2e -count=1 -timeout 30m -v "$@" ./test/e2e/
+hack/with-keyring.sh go test -tags e2e -count=1 -timeout 30m -v "$@" ./test/e2e/

@@ -59,7 +59,9 @@ func runWithRig(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	dir, err := os.MkdirTemp("", "idpbuilder-e2e-")
+	// hack/e2e.sh names the parent folder so it can stop a rig this process
+	// could not (a go test timeout skips deferred functions).
+	dir, err := os.MkdirTemp(os.Getenv("IDPBUILDER_E2E_RIGS"), "idpbuilder-e2e-")
 	if err != nil {
 		return 0, err
 	}
