@@ -71,7 +71,9 @@ func Parse(r io.Reader) (Request, error) {
 		}
 		key, value, ok := strings.Cut(string(line), "=")
 		if !ok {
-			return Request{}, syntaxErr("a line without '=' (key %q)", truncate(key))
+			// The line is not quoted: without '=' nobody knows whether it
+			// is a key or a password written on its own.
+			return Request{}, syntaxErr("a line without '='")
 		}
 		if key == "" {
 			return Request{}, syntaxErr("a line with an empty key")
@@ -116,13 +118,6 @@ func (req *Request) setURL(value string) error {
 		}
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }
 
 // Write serialises the request's non-empty attributes, one key=value line

@@ -16,10 +16,11 @@ import (
 
 func TestParse(t *testing.T) {
 	tests := []struct {
-		name    string
-		in      string
-		want    Request
-		wantErr string
+		name     string
+		in       string
+		want     Request
+		wantErr  string
+		notInErr string
 	}{
 		{name: "git's get", in: "protocol=https\nhost=gitea.cnoe.localtest.me:8443\n\n",
 			want: Request{Protocol: "https", Host: "gitea.cnoe.localtest.me:8443"}},
@@ -41,6 +42,7 @@ func TestParse(t *testing.T) {
 		{name: "empty value", in: "username=\n", want: Request{}},
 		{name: "empty input", in: "", want: Request{}},
 		{name: "no =", in: "protocol=https\nhost\n", wantErr: "without '='"},
+		{name: "a lone password is not echoed", in: "protocol=https\nhunter2-lone-line\n", wantErr: "without '='", notInErr: "hunter2"},
 		{name: "empty key", in: "=x\n", wantErr: "empty key"},
 		{name: "NUL", in: "host=h\x00evil\n", wantErr: "NUL"},
 		{name: "bad url", in: "url=::nope\n", wantErr: "url="},
@@ -53,6 +55,9 @@ func TestParse(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrSyntax) {
 					t.Fatalf("Parse = %+v, %v; want error %q", got, err, tt.wantErr)
+				}
+				if tt.notInErr != "" && strings.Contains(err.Error(), tt.notInErr) {
+					t.Fatalf("the error quotes the input: %v", err)
 				}
 				return
 			}
