@@ -14,7 +14,8 @@ import (
 
 // FromEnvironment wires the production helper: settings from the
 // environment, the registry table from the config file, the OS keyring, and
-// resolve for the clusters (Remote in docker-credential-idpbuilder).
+// resolve for the clusters (callers that need the settings first, such as
+// docker-credential-idpbuilder for Remote, pass nil and set Resolve after).
 // Diagnostics go to stderr only when debugging is on.
 func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resolver) (*Helper, error) {
 	settings, err := config.SettingsFromEnv(getenv)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
 )
 
@@ -84,9 +83,14 @@ func serveProtocol(verb string, stdin io.Reader, stdout, stderr io.Writer, geten
 // secrets read through the companion program (its diagnostics reach stderr
 // only in debug mode).
 func newHelper(getenv func(string) string, stderr io.Writer) (*helper.Helper, error) {
+	h, err := helper.FromEnvironment(getenv, stderr, nil)
+	if err != nil {
+		return nil, err
+	}
 	var programStderr io.Writer
-	if settings, err := config.SettingsFromEnv(getenv); err == nil && settings.Debug {
+	if h.Settings.Debug {
 		programStderr = stderr
 	}
-	return helper.FromEnvironment(getenv, stderr, helper.Remote(getenv, programStderr))
+	h.Resolve = helper.Remote(getenv, programStderr)
+	return h, nil
 }
