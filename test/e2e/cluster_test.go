@@ -144,20 +144,7 @@ func TestClusterRecreated(t *testing.T) {
 	if a := u.get(r.registry); a.Secret != r.canary {
 		t.Fatalf("get = %+v", a)
 	}
-	// A new cluster: new CA and etcd, new password in Gitea and the secret.
-	defer r.setPassword(t, r.canary)
-	if err := r.writePassword(r.canary + "-recreated"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.script("kube.sh", "recreate"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.script("gitea.sh", "set-password"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.loadEnv(r.dir + "/kube.env"); err != nil {
-		t.Fatal(err)
-	}
+	r.recreateCluster(t, r.canary+"-recreated")
 	if a := u.get(r.registry); a.Secret != r.canary+"-recreated" {
 		t.Fatalf("get after the cluster was recreated = %+v (the fresh cache of the old cluster won)", a)
 	}

@@ -118,19 +118,7 @@ func TestGitClusterRecreated(t *testing.T) {
 	work := filepath.Join(t.TempDir(), "work")
 	commitAndPush(u, work, url, "before the recreate")
 
-	defer r.setPassword(t, r.canary)
-	if err := r.writePassword(r.canary + "-recreated"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.script("kube.sh", "recreate"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.script("gitea.sh", "set-password"); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.loadEnv(r.dir + "/kube.env"); err != nil {
-		t.Fatal(err)
-	}
+	r.recreateCluster(t, r.canary+"-recreated")
 	commitAndPush(u, work, url, "after the recreate")
 	cloneHas(u, url, "after the recreate")
 	noCanaryUnder(t, u.home, r.canary+"-recreated")

@@ -187,6 +187,26 @@ func (r *rig) setPassword(t *testing.T, pw string) {
 	}
 }
 
+// recreateCluster does what `idpbuilder delete` + `create` do: a new API
+// server CA and etcd, and a new admin password in Gitea and in the secret.
+// The canary password is restored when the test ends.
+func (r *rig) recreateCluster(t *testing.T, password string) {
+	t.Helper()
+	t.Cleanup(func() { r.setPassword(t, r.canary) })
+	if err := r.writePassword(password); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range [][]string{{"kube.sh", "recreate"}, {"gitea.sh", "set-password"}} {
+		if err := r.script(step[0], step[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The new API server listens on new ports.
+	if err := r.loadEnv(filepath.Join(r.dir, "kube.env")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // user is one person's machine: a fresh HOME, docker config and helper
 // config, the rig's kubeconfig, the helper on PATH.
 type user struct {

@@ -31,15 +31,7 @@ func TestPushAfterTheClusterIsRecreated(t *testing.T) {
 	r := theRig
 	u := installed(t)
 	u.mustPush("before-recreate")
-	defer r.setPassword(t, r.canary)
-	if err := r.writePassword(r.canary + "-new-cluster"); err != nil {
-		t.Fatal(err)
-	}
-	for _, step := range [][]string{{"kube.sh", "recreate"}, {"gitea.sh", "set-password"}} {
-		if err := r.script(step[0], step[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r.recreateCluster(t, r.canary+"-new-cluster")
 	u.mustPush("after-recreate")
 }
 
