@@ -44,13 +44,6 @@ setup_vars() {
   plugins_dir=$cache/docker-cli-plugins
 }
 
-is_running() {
-  [[ -f $pid_file ]] || return 1
-  local pid
-  pid=$(<"$pid_file")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
-}
-
 # ping: the Engine API answers OK on /_ping once the daemon serves requests.
 ping() {
   [[ $(curl -s --max-time 2 --unix-socket "$sock" http://docker/_ping 2>/dev/null) == OK ]]
@@ -139,14 +132,8 @@ cmd_up() {
 }
 
 cmd_down() {
-  local start=$SECONDS
-  if [[ ! -f $pid_file ]]; then
-    log "not running"
-    return 0
-  fi
   # dockerd stops its own containerd on TERM.
-  stop_pid_file "$pid_file" "$STOP_TIMEOUT"
-  log "stopped in $((SECONDS - start)) s"
+  stop_pid_file "$STOP_TIMEOUT"
 }
 
 cmd_status() {

@@ -71,13 +71,6 @@ gitea_cli() {
   "$gitea_bin" --config "$ini" --work-path "$gdir" "$@"
 }
 
-is_running() {
-  [[ -f $pid_file ]] || return 1
-  local pid
-  pid=$(<"$pid_file")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
-}
-
 # Random values for app.ini, made once per rig dir so a second `up` keeps the
 # same DB-encrypted data readable. Plain hex: Gitea takes any string for
 # SECRET_KEY and INTERNAL_TOKEN; JWT_SECRET comes from Gitea's own generator
@@ -379,13 +372,7 @@ cmd_set_password() {
 }
 
 cmd_down() {
-  local start=$SECONDS
-  if [[ ! -f $pid_file ]]; then
-    log "not running"
-    return 0
-  fi
-  stop_pid_file "$pid_file" "$STOP_TIMEOUT"
-  log "stopped in $((SECONDS - start)) s"
+  stop_pid_file "$STOP_TIMEOUT"
 }
 
 cmd_status() {
