@@ -11,6 +11,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -84,16 +85,6 @@ func TestWrite(t *testing.T) {
 
 // Fakes for the helper: an in-memory cache and a cluster that counts reads.
 
-type memCache map[string]keyring.Entry
-
-func (m memCache) Get(h string) (keyring.Entry, bool, error) { e, ok := m[h]; return e, ok, nil }
-func (m memCache) Put(h string, e keyring.Entry) error       { m[h] = e; return nil }
-func (m memCache) Delete(h string) (bool, error) {
-	_, ok := m[h]
-	delete(m, h)
-	return ok, nil
-}
-
 type fakeCluster struct {
 	fp, password string
 	err          error
@@ -111,7 +102,7 @@ const ours = config.DefaultRegistry
 
 type fixture struct {
 	h       *helper.Helper
-	cache   memCache
+	cache   *fakes.Cache
 	cluster *fakeCluster
 	debug   *strings.Builder
 }
@@ -120,7 +111,7 @@ func newFixture(regs map[string]config.Registry) *fixture {
 	if regs == nil {
 		regs = map[string]config.Registry{ours: {}}
 	}
-	f := &fixture{cache: memCache{}, cluster: &fakeCluster{fp: "fp1", password: "cluster-pw"}, debug: &strings.Builder{}}
+	f := &fixture{cache: fakes.NewCache(), cluster: &fakeCluster{fp: "fp1", password: "cluster-pw"}, debug: &strings.Builder{}}
 	f.h = &helper.Helper{
 		Table:    &config.Table{Registries: regs},
 		Cache:    f.cache,
@@ -221,7 +212,7 @@ func TestStore(t *testing.T) {
 		if _, err := f.serve(t, OpStore, req+"username=giteaAdmin\npassword=cluster-pw\n"); err != nil {
 			t.Fatal(err)
 		}
-		if e := f.cache[ours]; e.Override || e.Fingerprint != "fp1" {
+		if e := f.cache.Entries[ours]; e.Override || e.Fingerprint != "fp1" {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		// ... so it follows the next recreate.
@@ -235,7 +226,7 @@ func TestStore(t *testing.T) {
 		if _, err := f.serve(t, OpStore, req+"username=me\npassword=typed-pw\n"); err != nil {
 			t.Fatal(err)
 		}
-		if e := f.cache[ours]; !e.Override || e.Secret != "typed-pw" {
+		if e := f.cache.Entries[ours]; !e.Override || e.Secret != "typed-pw" {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		if out, _ := f.serve(t, OpGet, req); out != "username=me\npassword=typed-pw\n" {
@@ -256,8 +247,8 @@ func TestStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(f.cache) != 0 || f.cluster.reads != 0 {
-			t.Fatalf("cache = %+v, reads %d", f.cache, f.cluster.reads)
+		if len(f.cache.Entries) != 0 || f.cluster.reads != 0 {
+			t.Fatalf("cache = %+v, reads %d", f.cache.Entries, f.cluster.reads)
 		}
 	})
 	t.Run("no keyring", func(t *testing.T) {
@@ -284,7 +275,7 @@ func TestErase(t *testing.T) {
 			t.Fatalf("inside the fresh window the cache answers: %q", out)
 		}
 		f.serve(t, OpErase, req+"username=giteaAdmin\npassword=cluster-pw\n")
-		if _, ok := f.cache[ours]; ok {
+		if _, ok := f.cache.Entries[ours]; ok {
 			t.Fatal("erase kept the rejected entry")
 		}
 		if out, _ := f.serve(t, OpGet, req); out != "username=giteaAdmin\npassword=changed-pw\n" {
@@ -293,13 +284,13 @@ func TestErase(t *testing.T) {
 	})
 	t.Run("an override is dropped only when it was rejected", func(t *testing.T) {
 		f := newFixture(nil)
-		f.cache[ours] = keyring.Entry{Username: "me", Secret: "mine", Override: true, FetchedAt: time.Now()}
+		f.cache.Entries[ours] = keyring.Entry{Username: "me", Secret: "mine", Override: true, FetchedAt: time.Now()}
 		f.serve(t, OpErase, req+"username=giteaAdmin\npassword=other\n")
-		if _, ok := f.cache[ours]; !ok {
+		if _, ok := f.cache.Entries[ours]; !ok {
 			t.Fatal("erase of another credential dropped the user's override")
 		}
 		f.serve(t, OpErase, req+"username=me\npassword=mine\n")
-		if _, ok := f.cache[ours]; ok {
+		if _, ok := f.cache.Entries[ours]; ok {
 			t.Fatal("erase of the override kept it")
 		}
 	})
@@ -307,15 +298,15 @@ func TestErase(t *testing.T) {
 		f := newFixture(nil)
 		f.serve(t, OpGet, req)
 		f.serve(t, OpErase, req)
-		if len(f.cache) != 0 {
+		if len(f.cache.Entries) != 0 {
 			t.Fatal("erase kept the entry")
 		}
 	})
 	t.Run("foreign host", func(t *testing.T) {
 		f := newFixture(nil)
 		f.serve(t, OpGet, req)
-		if _, err := f.serve(t, OpErase, "protocol=https\nhost=github.com\n"); err != nil || len(f.cache) != 1 {
-			t.Fatalf("erase of a foreign host: %v, cache %v", err, f.cache)
+		if _, err := f.serve(t, OpErase, "protocol=https\nhost=github.com\n"); err != nil || len(f.cache.Entries) != 1 {
+			t.Fatalf("erase of a foreign host: %v, cache %v", err, f.cache.Entries)
 		}
 	})
 }

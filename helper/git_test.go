@@ -7,6 +7,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -24,14 +25,14 @@ func TestEraseMatching(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cache := newMemCache()
-			cache.entries[host] = entry
+			cache := fakes.NewCache()
+			cache.Entries[host] = entry
 			h := &Helper{Table: config.DefaultTable(""), Cache: cache}
 			erased, err := h.EraseMatching("https://"+host, tt.user, tt.password)
 			if err != nil || erased != tt.want {
 				t.Fatalf("EraseMatching = %v, %v; want %v", erased, err, tt.want)
 			}
-			if _, left := cache.entries[host]; left == tt.want {
+			if _, left := cache.Entries[host]; left == tt.want {
 				t.Fatalf("entry left = %v", left)
 			}
 		})

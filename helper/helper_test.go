@@ -12,47 +12,11 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
 const host = config.DefaultRegistry
-
-// memCache is an in-memory Cache that counts calls.
-type memCache struct {
-	entries map[string]keyring.Entry
-	err     error
-	puts    int
-	gets    int
-}
-
-func newMemCache() *memCache { return &memCache{entries: map[string]keyring.Entry{}} }
-
-func (m *memCache) Get(h string) (keyring.Entry, bool, error) {
-	m.gets++
-	if m.err != nil {
-		return keyring.Entry{}, false, m.err
-	}
-	e, ok := m.entries[h]
-	return e, ok, nil
-}
-
-func (m *memCache) Put(h string, e keyring.Entry) error {
-	if m.err != nil {
-		return m.err
-	}
-	m.puts++
-	m.entries[h] = e
-	return nil
-}
-
-func (m *memCache) Delete(h string) (bool, error) {
-	if m.err != nil {
-		return false, m.err
-	}
-	_, ok := m.entries[h]
-	delete(m.entries, h)
-	return ok, nil
-}
 
 // fakeCluster serves a fixed secret, or an error, and counts reads.
 type fakeCluster struct {
@@ -74,7 +38,7 @@ func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (cluster.
 
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-func newTestHelper(cache *memCache, kc *fakeCluster) *Helper {
+func newTestHelper(cache *fakes.Cache, kc *fakeCluster) *Helper {
 	h := &Helper{
 		Table:    config.DefaultTable("/nonexistent/config.json"),
 		Resolve:  func(string, string) (Cluster, error) { return kc, nil },
@@ -119,11 +83,11 @@ func TestGetDecisionTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cache := newMemCache()
+			cache := fakes.NewCache()
 			if tt.entry != nil {
-				cache.entries[host] = *tt.entry
+				cache.Entries[host] = *tt.entry
 			}
-			cache.err = tt.cacheErr
+			cache.Err = tt.cacheErr
 			cluster := &fakeCluster{fp: "fp1", creds: clusterCreds, err: tt.clusterErr}
 			h := newTestHelper(cache, cluster)
 
@@ -140,11 +104,11 @@ func TestGetDecisionTable(t *testing.T) {
 			if cluster.reads != tt.wantReads {
 				t.Errorf("cluster reads = %d, want %d", cluster.reads, tt.wantReads)
 			}
-			if cache.puts != tt.wantPuts {
-				t.Errorf("cache writes = %d, want %d", cache.puts, tt.wantPuts)
+			if cache.Puts != tt.wantPuts {
+				t.Errorf("cache writes = %d, want %d", cache.Puts, tt.wantPuts)
 			}
 			if tt.wantPuts > 0 {
-				got := cache.entries[host]
+				got := cache.Entries[host]
 				if got.Secret != "from-cluster" || got.Fingerprint != "fp1" || !got.FetchedAt.Equal(now) || got.Override {
 					t.Errorf("cached entry = %+v", got)
 				}
@@ -154,7 +118,7 @@ func TestGetDecisionTable(t *testing.T) {
 }
 
 func TestGetUnknownHostTouchesNothing(t *testing.T) {
-	cache := newMemCache()
+	cache := fakes.NewCache()
 	cluster := &fakeCluster{fp: "fp1"}
 	resolved := false
 	h := newTestHelper(cache, cluster)
@@ -165,8 +129,8 @@ func TestGetUnknownHostTouchesNothing(t *testing.T) {
 			t.Errorf("Get(%q) error = %v, want not-found", addr, err)
 		}
 	}
-	if cache.gets != 0 || resolved || cluster.reads != 0 {
-		t.Fatalf("unknown hosts touched keyring (%d) or kubeconfig (%v) or cluster (%d)", cache.gets, resolved, cluster.reads)
+	if cache.Gets != 0 || resolved || cluster.reads != 0 {
+		t.Fatalf("unknown hosts touched keyring (%d) or kubeconfig (%v) or cluster (%d)", cache.Gets, resolved, cluster.reads)
 	}
 }
 
@@ -184,7 +148,7 @@ func TestGetNoCache(t *testing.T) {
 }
 
 func TestClusterRecreatedGivesNewPassword(t *testing.T) {
-	cache := newMemCache()
+	cache := fakes.NewCache()
 	cluster := &fakeCluster{fp: "ca-1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "old"}}
 	h := newTestHelper(cache, cluster)
 	if _, s, _ := h.Get(host); s != "old" {
@@ -197,7 +161,7 @@ func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 }
 
 func TestStoreEraseOverride(t *testing.T) {
-	cache := newMemCache()
+	cache := fakes.NewCache()
 	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster"}}
 	h := newTestHelper(cache, cluster)
 
@@ -226,7 +190,7 @@ func TestStoreEraseOverride(t *testing.T) {
 
 func TestStoreErrors(t *testing.T) {
 	cluster := &fakeCluster{fp: "fp1"}
-	h := newTestHelper(newMemCache(), cluster)
+	h := newTestHelper(fakes.NewCache(), cluster)
 	if err := h.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "u", Secret: "s"}); err == nil || !strings.Contains(err.Error(), "not an idpbuilder registry") {
 		t.Fatalf("store for a foreign host: %v", err)
 	}
@@ -235,8 +199,8 @@ func TestStoreErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
 		t.Fatalf("store without cache: %v", err)
 	}
-	broken := newMemCache()
-	broken.err = keyring.ErrUnavailable
+	broken := fakes.NewCache()
+	broken.Err = keyring.ErrUnavailable
 	h = newTestHelper(broken, cluster)
 	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: "u", Secret: "s"}); !errors.Is(err, keyring.ErrUnavailable) {
 		t.Fatalf("store with broken keyring: %v", err)
@@ -247,8 +211,8 @@ func TestStoreErrors(t *testing.T) {
 }
 
 func TestRefreshForcesARead(t *testing.T) {
-	cache := newMemCache()
-	cache.entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
+	cache := fakes.NewCache()
+	cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
 	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "developer"}}
 	h := newTestHelper(cache, cluster)
 	res, err := h.Refresh(host)
@@ -265,7 +229,7 @@ func TestRefreshForcesARead(t *testing.T) {
 
 func TestList(t *testing.T) {
 	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
-	h := newTestHelper(newMemCache(), cluster)
+	h := newTestHelper(fakes.NewCache(), cluster)
 	h.Table.Registries["down.example:8443"] = config.Registry{Context: "gone"}
 	h.Resolve = func(_ string, ctx string) (Cluster, error) {
 		if ctx == "gone" {
@@ -283,14 +247,14 @@ func TestList(t *testing.T) {
 }
 
 func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
-	cache := newMemCache()
+	cache := fakes.NewCache()
 	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
 	h := newTestHelper(cache, cluster)
 	locked := 0
 	// While this get waited for the lock, another process filled the cache.
 	h.Lock = func(host string, _ time.Duration) func() {
 		locked++
-		cache.entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "by-the-other", Fingerprint: "fp1", FetchedAt: now}
+		cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "by-the-other", Fingerprint: "fp1", FetchedAt: now}
 		return func() {}
 	}
 	if _, s, err := h.Get(host); err != nil || s != "by-the-other" {
@@ -300,7 +264,7 @@ func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
 		t.Fatalf("locked %d times, %d cluster reads; want 1 and 0", locked, cluster.reads)
 	}
 	// No lock to be had: the get reads the cluster itself.
-	delete(cache.entries, host)
+	delete(cache.Entries, host)
 	h.Lock = func(string, time.Duration) func() { return nil }
 	if _, s, err := h.Get(host); err != nil || s != "from-cluster" || cluster.reads != 1 {
 		t.Fatalf("Get without the lock = %q, %v, reads %d", s, err, cluster.reads)

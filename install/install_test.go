@@ -19,7 +19,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
@@ -36,16 +36,6 @@ func (f *fakeCluster) Localbuilds(context.Context) ([]secrets.Localbuild, error)
 }
 func (f *fakeCluster) ReadSecret(context.Context, string, string) (cluster.Credentials, error) {
 	return cluster.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
-}
-
-type memCache map[string]keyring.Entry
-
-func (m memCache) Get(h string) (keyring.Entry, bool, error) { e, ok := m[h]; return e, ok, nil }
-func (m memCache) Put(h string, e keyring.Entry) error       { m[h] = e; return nil }
-func (m memCache) Delete(h string) (bool, error) {
-	_, ok := m[h]
-	delete(m, h)
-	return ok, nil
 }
 
 func selfSignedPEM(t *testing.T) string {
@@ -65,7 +55,7 @@ type rig struct {
 	home, root string
 	in         *Installer
 	out        *bytes.Buffer
-	cache      memCache
+	cache      *fakes.Cache
 	cluster    *fakeCluster
 }
 
@@ -73,7 +63,7 @@ func newRig(t *testing.T, kc *fakeCluster) *rig {
 	home, root := t.TempDir(), t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, ".config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run")}
 	out := &bytes.Buffer{}
-	cache := memCache{}
+	cache := fakes.NewCache()
 	in := &Installer{
 		Getenv:     func(k string) string { return env[k] },
 		Resolve:    func(string, string) (Cluster, error) { return kc, nil },
@@ -120,7 +110,7 @@ func TestInstallAndUninstall(t *testing.T) {
 	if err != nil || !tbl.FromFile || tbl.Registries[host].Context != "kind-localdev" {
 		t.Fatalf("helper config: %+v, %v", tbl, err)
 	}
-	if e := r.cache[host]; e.Secret != "install-secret-0123456789" || e.Fingerprint != "fp" {
+	if e := r.cache.Entries[host]; e.Secret != "install-secret-0123456789" || e.Fingerprint != "fp" {
 		t.Fatalf("cache not primed: %+v", e)
 	}
 	for _, p := range []string{
@@ -170,8 +160,8 @@ func TestInstallAndUninstall(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r.home, ".config", "docker-credential-idpbuilder")); !os.IsNotExist(err) {
 		t.Fatal("uninstall left the helper config folder")
 	}
-	if len(r.cache) != 0 {
-		t.Fatalf("uninstall left keyring entries: %v", r.cache)
+	if len(r.cache.Entries) != 0 {
+		t.Fatalf("uninstall left keyring entries: %v", r.cache.Entries)
 	}
 	// And twice is safe.
 	if err := r.in.Uninstall(Options{}); err != nil {
@@ -185,8 +175,8 @@ func TestInstallDryRunWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(r.home)
-	if len(entries) != 0 || len(r.cache) != 0 {
-		t.Fatalf("dry run wrote %v, cached %v", entries, r.cache)
+	if len(entries) != 0 || len(r.cache.Entries) != 0 {
+		t.Fatalf("dry run wrote %v, cached %v", entries, r.cache.Entries)
 	}
 	if !strings.Contains(r.out.String(), "would change") || !strings.Contains(r.out.String(), "no Localbuild resource") {
 		t.Fatalf("dry run output:\n%s", r.out)

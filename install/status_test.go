@@ -141,7 +141,7 @@ func TestStatusFindsMissingWiringAndShadowing(t *testing.T) {
 
 func TestStatusClusterDownAndCacheStates(t *testing.T) {
 	r, host := statusRig(t, "install-secret-0123456789", true)
-	r.cache[host] = keyring.Entry{Username: "me", Secret: "mine", Override: true}
+	r.cache.Entries[host] = keyring.Entry{Username: "me", Secret: "mine", Override: true}
 	_, st := statusFor(t, r, host)
 	if c := checkOf(t, st, "cache"); !strings.Contains(c.Detail, "docker login") {
 		t.Fatalf("cache check with an override: %+v", c)

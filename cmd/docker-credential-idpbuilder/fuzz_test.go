@@ -15,42 +15,13 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
 // fuzzSecret is the password the fake cluster holds: it may be printed only
 // as the answer of a successful get, never in an error.
 const fuzzSecret = "fuzz-cluster-password-7f3a9c"
-
-type fuzzCache struct {
-	m   map[string]keyring.Entry
-	err error
-}
-
-func (c *fuzzCache) Get(host string) (keyring.Entry, bool, error) {
-	if c.err != nil {
-		return keyring.Entry{}, false, c.err
-	}
-	e, ok := c.m[host]
-	return e, ok, nil
-}
-
-func (c *fuzzCache) Put(host string, e keyring.Entry) error {
-	if c.err != nil {
-		return c.err
-	}
-	c.m[host] = e
-	return nil
-}
-
-func (c *fuzzCache) Delete(host string) (bool, error) {
-	if c.err != nil {
-		return false, c.err
-	}
-	_, ok := c.m[host]
-	delete(c.m, host)
-	return ok, nil
-}
 
 type fuzzCluster struct{ err error }
 
@@ -66,15 +37,15 @@ func (c fuzzCluster) ReadSecret(context.Context, string, string) (cluster.Creden
 // fuzzHelper is the real helper.Helper over in-memory fakes; mode picks the
 // cluster's and the cache's behaviour.
 func fuzzHelper(mode byte) *helper.Helper {
-	cache := &fuzzCache{m: map[string]keyring.Entry{}}
+	cache := fakes.NewCache()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	switch mode % 4 {
 	case 1: // a stale cache entry of the same cluster
-		cache.m[config.DefaultRegistry] = keyring.Entry{Username: "giteaAdmin", Secret: fuzzSecret, Fingerprint: "fp-1", FetchedAt: now.Add(-time.Hour)}
+		cache.Entries[config.DefaultRegistry] = keyring.Entry{Username: "giteaAdmin", Secret: fuzzSecret, Fingerprint: "fp-1", FetchedAt: now.Add(-time.Hour)}
 	case 2: // a 'docker login' override
-		cache.m[config.DefaultRegistry] = keyring.Entry{Username: "me", Secret: "override-pw", Override: true, FetchedAt: now}
+		cache.Entries[config.DefaultRegistry] = keyring.Entry{Username: "me", Secret: "override-pw", Override: true, FetchedAt: now}
 	case 3: // a broken keyring
-		cache.err = errors.New("keyring: no answer within 3s")
+		cache.Err = errors.New("keyring: no answer within 3s")
 	}
 	var clusterErr error
 	switch (mode / 4) % 4 {
