@@ -27,10 +27,14 @@ const DefaultContext = "kind-localdev"
 // credential to be served instead.
 var ErrUnreachable = errors.New("cluster unreachable")
 
-// Credentials are the Gitea admin's user name and password.
+// Credentials are the Gitea admin's user name and password, as read from
+// the cluster.
 type Credentials struct {
 	Username string
 	Password string
+	// Fingerprint identifies the configuration the read actually used (see
+	// Fingerprint); empty when the reader cannot tell.
+	Fingerprint string
 }
 
 // Ref is one kubeconfig context, resolved without any network call.
@@ -179,8 +183,15 @@ func Resolve(explicit, contextName string, getenv func(string) string) (Ref, err
 			return Ref{}, fmt.Errorf("context %q: reading the cluster CA: %w", name, err)
 		}
 	}
+	return Ref{Context: name, Server: c.server, Fingerprint: Fingerprint(c.server, c.insecure, c.tlsServerName, ca), Kubeconfig: explicit}, nil
+}
+
+// Fingerprint identifies a cluster by what a client trusts it by: the API
+// server URL, the CA, and the TLS settings that change what is verified. A
+// recreated cluster has a new CA, so a new fingerprint.
+func Fingerprint(server string, insecure bool, tlsServerName string, ca []byte) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "server=%s\x00insecure=%t\x00tls-server-name=%s\x00ca=", c.server, c.insecure, c.tlsServerName)
+	fmt.Fprintf(h, "server=%s\x00insecure=%t\x00tls-server-name=%s\x00ca=", server, insecure, tlsServerName)
 	h.Write(ca)
-	return Ref{Context: name, Server: c.server, Fingerprint: hex.EncodeToString(h.Sum(nil)[:16]), Kubeconfig: explicit}, nil
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -53,6 +53,8 @@ func FindProgramBeside(exe string) (string, error) {
 type Reply struct {
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
+	// Fingerprint is that of the configuration the program read with.
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// Error is the one-line reason when the read failed.
 	Error string `json:"error,omitempty"`
 	// Unreachable marks an Error that allows a cached answer (ErrUnreachable).
@@ -107,5 +109,5 @@ func (r *Remote) ReadSecret(ctx context.Context, namespace, name string) (Creden
 	case runErr != nil:
 		return Credentials{}, fmt.Errorf("%s failed: %v", program, runErr)
 	}
-	return Credentials{Username: reply.Username, Password: reply.Password}, nil
+	return Credentials{Username: reply.Username, Password: reply.Password, Fingerprint: reply.Fingerprint}, nil
 }

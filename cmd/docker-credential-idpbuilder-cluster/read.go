@@ -56,5 +56,5 @@ func readSecret(kubeconfig, kubeContext, namespace, secret string, timeout time.
 	if err != nil {
 		return cluster.Reply{Error: err.Error(), Unreachable: errors.Is(err, cluster.ErrUnreachable)}
 	}
-	return cluster.Reply{Username: creds.Username, Password: creds.Password}
+	return cluster.Reply{Username: creds.Username, Password: creds.Password, Fingerprint: creds.Fingerprint}
 }
