@@ -212,7 +212,7 @@ func TestStore(t *testing.T) {
 		if _, err := f.serve(t, OpStore, req+"username=giteaAdmin\npassword=cluster-pw\n"); err != nil {
 			t.Fatal(err)
 		}
-		if e := f.cache.Entries[ours]; e.Override || e.Fingerprint != "fp1" {
+		if e := f.cache.Entries[ours]; e.Login != nil || e.Fingerprint != "fp1" {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		// ... so it follows the next recreate.
@@ -221,12 +221,12 @@ func TestStore(t *testing.T) {
 			t.Fatalf("get = %q", out)
 		}
 	})
-	t.Run("a typed credential is an override", func(t *testing.T) {
+	t.Run("a typed credential is a login", func(t *testing.T) {
 		f := newFixture(nil)
 		if _, err := f.serve(t, OpStore, req+"username=me\npassword=typed-pw\n"); err != nil {
 			t.Fatal(err)
 		}
-		if e := f.cache.Entries[ours]; !e.Override || e.Secret != "typed-pw" {
+		if e := f.cache.Entries[ours]; e.Login == nil || e.Login.Secret != "typed-pw" || e.Login.Fingerprint != "fp1" {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		if out, _ := f.serve(t, OpGet, req); out != "username=me\npassword=typed-pw\n" {
@@ -282,9 +282,9 @@ func TestErase(t *testing.T) {
 			t.Fatalf("get after erase = %q", out)
 		}
 	})
-	t.Run("an override is dropped only when it was rejected", func(t *testing.T) {
+	t.Run("a login is dropped only when it was rejected", func(t *testing.T) {
 		f := newFixture(nil)
-		f.cache.Entries[ours] = keyring.Entry{Username: "me", Secret: "mine", Override: true, FetchedAt: time.Now()}
+		f.cache.Entries[ours] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: "fp1", StoredAt: time.Now()}}
 		f.serve(t, OpErase, req+"username=giteaAdmin\npassword=other\n")
 		if _, ok := f.cache.Entries[ours]; !ok {
 			t.Fatal("erase of another credential dropped the user's override")

@@ -1,8 +1,8 @@
 package helper
 
 import (
+	"reflect"
 	"testing"
-	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
@@ -11,29 +11,56 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
+var (
+	gitCluster = keyring.Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp1", FetchedAt: now}
+	gitLogin   = &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: "fp1"}
+	gitAlice   = keyring.Credential{Username: "Alice", Secret: "alice-pw", Fingerprint: "fp1"}
+)
+
+func gitEntry(cluster bool, login *keyring.Credential, users ...keyring.Credential) keyring.Entry {
+	var e keyring.Entry
+	if cluster {
+		e = gitCluster
+	}
+	e.Login = login
+	for _, u := range users {
+		if e.Users == nil {
+			e.Users = map[string]keyring.Credential{}
+		}
+		e.Users[keyring.UserKey(u.Username)] = u
+	}
+	return e
+}
+
 func TestEraseMatching(t *testing.T) {
-	entry := keyring.Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp", FetchedAt: time.Now()}
 	tests := []struct {
 		name, user, password string
+		entry                keyring.Entry
 		want                 bool
+		left                 keyring.Entry
 	}{
-		{"same credential", "giteaAdmin", "pw", true},
-		{"no user or password", "", "", true},
-		{"password only", "", "pw", true},
-		{"another password", "giteaAdmin", "other", false},
-		{"another user", "me", "pw", false},
+		{name: "the cluster's credential", user: "giteaAdmin", password: "pw", entry: gitEntry(true, nil), want: true},
+		{name: "no user or password", entry: gitEntry(true, gitLogin, gitAlice), want: true},
+		{name: "password only", password: "pw", entry: gitEntry(true, nil), want: true},
+		{name: "another password", user: "giteaAdmin", password: "other", entry: gitEntry(true, nil), left: gitEntry(true, nil)},
+		{name: "another user", user: "me", password: "pw", entry: gitEntry(true, nil), left: gitEntry(true, nil)},
+		{name: "the cluster's, login and users stay", user: "giteaAdmin", password: "pw", entry: gitEntry(true, gitLogin, gitAlice), want: true, left: gitEntry(false, gitLogin, gitAlice)},
+		{name: "the login, the rest stays", user: "me", password: "mine", entry: gitEntry(true, gitLogin, gitAlice), want: true, left: gitEntry(true, nil, gitAlice)},
+		{name: "a git user, any case", user: "alice", password: "alice-pw", entry: gitEntry(true, gitLogin, gitAlice), want: true, left: gitEntry(true, gitLogin)},
+		{name: "a git user's old password", user: "alice", password: "older", entry: gitEntry(true, nil, gitAlice), left: gitEntry(true, nil, gitAlice)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			cache.Entries[host] = entry
+			cache.Entries[host] = tt.entry
 			h := &Helper{Table: config.DefaultTable(""), Cache: cache}
 			erased, err := h.EraseMatching("https://"+host, tt.user, tt.password)
 			if err != nil || erased != tt.want {
 				t.Fatalf("EraseMatching = %v, %v; want %v", erased, err, tt.want)
 			}
-			if _, left := cache.Entries[host]; left == tt.want {
-				t.Fatalf("entry left = %v", left)
+			left, ok := cache.Entries[host]
+			if ok != !tt.left.Empty() || !reflect.DeepEqual(left, tt.left) && ok {
+				t.Fatalf("left %+v (present %v), want %+v", left, ok, tt.left)
 			}
 		})
 	}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
@@ -60,11 +62,11 @@ func (h *Helper) debugf(format string, args ...any) {
 	}
 }
 
-func (h *Helper) lock(host string) func() {
+func (h *Helper) lock(host string, timeout time.Duration) func() {
 	if h.Lock == nil || h.Cache == nil {
 		return nil // without a cache, waiting for another reader gains nothing
 	}
-	return h.Lock(host, h.Settings.Timeout)
+	return h.Lock(host, timeout)
 }
 
 func (h *Helper) now() time.Time {
@@ -73,6 +75,10 @@ func (h *Helper) now() time.Time {
 	}
 	return time.Now()
 }
+
+// deadline is the end of the time an operation waits for the host's lock
+// before it writes. It is on the real clock; Now only dates entries.
+func (h *Helper) deadline() time.Time { return time.Now().Add(h.Settings.Timeout) }
 
 // cached returns the cache entry for host, treating an unusable cache as
 // empty: the cluster is the source of truth and the cache only saves time.
@@ -87,13 +93,93 @@ func (h *Helper) cached(host string) (keyring.Entry, bool) {
 	return e, ok
 }
 
-func (h *Helper) age(e keyring.Entry) time.Duration {
-	age := h.now().Sub(e.FetchedAt)
+func (h *Helper) age(at time.Time) time.Duration {
+	age := h.now().Sub(at)
 	if age < -time.Minute {
 		// An entry from the future means the clock moved: do not trust it.
 		return time.Duration(1<<63 - 1)
 	}
 	return age
+}
+
+func (h *Helper) fresh(e keyring.Entry) bool { return h.age(e.FetchedAt) < h.Settings.Fresh }
+
+// sameCluster reports whether what was recorded for the cluster with
+// fingerprint recorded belongs to the cluster fp; nothing recorded (an
+// entry of an older version) belongs to none.
+func sameCluster(recorded, fp string) bool { return recorded != "" && recorded == fp }
+
+// sameCredential compares a credential with what a client gives: Gitea's
+// user names are case-insensitive, passwords are not.
+func sameCredential(user, secret, otherUser, otherSecret string) bool {
+	return strings.EqualFold(user, otherUser) && secret == otherSecret
+}
+
+// update changes the host's keyring entry under the host's lock, waiting
+// for the lock until deadline at most.
+func (h *Helper) update(host string, deadline time.Time, change func(*keyring.Entry)) error {
+	if release := h.lock(host, time.Until(deadline)); release != nil {
+		defer release()
+	}
+	return h.write(host, change)
+}
+
+// write is the one place entries are written. It re-reads the entry just
+// before writing and changes only what change touches, so whatever another
+// process wrote since this one first read it (a docker login landing while
+// a get reads the cluster) is kept. Callers hold the host's lock when they
+// could have it; without it the re-read narrows the race to one keyring
+// round trip. An entry with nothing left is deleted, and an entry that
+// cannot be read is not written over.
+func (h *Helper) write(host string, change func(*keyring.Entry)) error {
+	if h.Cache == nil {
+		return fmt.Errorf("caching is off (%s)", config.EnvNoCache)
+	}
+	e, ok, err := h.Cache.Get(host)
+	if err != nil {
+		return err
+	}
+	before := e.Clone()
+	change(&e)
+	if len(e.Users) == 0 {
+		e.Users = nil
+	}
+	switch {
+	case reflect.DeepEqual(before, e):
+		return nil
+	case e.Empty():
+		if ok {
+			_, err = h.Cache.Delete(host)
+		}
+		return err
+	default:
+		return h.Cache.Put(host, e)
+	}
+}
+
+// view is one host as an operation starts: its entry as first read, the
+// cluster the table names for it, and the operation's deadline.
+type view struct {
+	host     string
+	reg      config.Registry
+	src      Cluster
+	fp       string
+	entry    keyring.Entry
+	deadline time.Time
+	// writeErr says why the cluster's answer read by this operation was
+	// not cached.
+	writeErr error
+}
+
+// open reads the entry and resolves the cluster (no network call).
+func (h *Helper) open(host string, reg config.Registry) (*view, error) {
+	deadline := h.deadline()
+	entry, _ := h.cached(host)
+	src, err := h.Resolve(reg.Kubeconfig, reg.Context)
+	if err != nil {
+		return nil, err
+	}
+	return &view{host: host, reg: reg, src: src, fp: src.Fingerprint(), entry: entry, deadline: deadline}, nil
 }
 
 // Get returns the credentials for serverURL. Hosts that are not in the table
@@ -103,61 +189,102 @@ func (h *Helper) Get(serverURL string) (string, string, error) {
 	if !ok {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
-	e, err := h.resolve(host, reg, false)
+	v, err := h.open(host, reg)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", host, err)
+	}
+	c, err := h.answer(v)
 	if err != nil {
 		return "", "", err
 	}
-	return e.Username, e.Secret, nil
+	return c.Username, c.Secret, nil
 }
 
-// resolve applies the cache rules; force skips the fresh-window check.
-func (h *Helper) resolve(host string, reg config.Registry, force bool) (keyring.Entry, error) {
-	entry, hit := h.cached(host)
-	if hit && entry.Override {
-		h.debugf("%s: answering with the credentials stored by 'docker login'", host)
-		return entry, nil
+// answer is what get serves: the credentials `docker login` stored for the
+// cluster in use, else the cluster's own.
+func (h *Helper) answer(v *view) (keyring.Credential, error) {
+	if l := h.login(v); l != nil {
+		h.debugf("%s: answering with the credentials stored by 'docker login' for user %s", v.host, l.Username)
+		return *l, nil
 	}
-	src, err := h.Resolve(reg.Kubeconfig, reg.Context)
+	e, err := h.fromCluster(v, false)
 	if err != nil {
-		return keyring.Entry{}, fmt.Errorf("%s: %w", host, err)
+		return keyring.Credential{}, err
 	}
-	sameCluster := hit && entry.Fingerprint == src.Fingerprint()
-	if sameCluster && !force && h.age(entry) < h.Settings.Fresh {
-		h.debugf("%s: cache hit (age %s)", host, h.age(entry).Round(time.Second))
+	return keyring.Credential{Username: e.Username, Secret: e.Secret, Fingerprint: e.Fingerprint}, nil
+}
+
+// login returns the entry's Login when it was stored for the cluster in
+// use. One stored for another cluster is dropped from the keyring: a
+// recreated cluster has a new Gitea, where that password means nothing.
+func (h *Helper) login(v *view) *keyring.Credential {
+	l := v.entry.Login
+	if l == nil {
+		return nil
+	}
+	if sameCluster(l.Fingerprint, v.fp) {
+		return l
+	}
+	h.debugf("%s: credentials for user %s stored by 'docker login' for another cluster (recreated?): dropped", v.host, l.Username)
+	v.entry.Login = nil
+	err := h.update(v.host, v.deadline, func(e *keyring.Entry) {
+		if e.Login != nil && !sameCluster(e.Login.Fingerprint, v.fp) {
+			e.Login = nil
+		}
+	})
+	if err != nil {
+		h.debugf("%s: could not drop them from the keyring: %v", v.host, err)
+	}
+	return nil
+}
+
+// fromCluster applies the cache rules to the cluster's answer: the cached
+// one when it is fresh and from the same cluster, else a read of the
+// cluster, cached; a stale one from the same cluster while the cluster is
+// unreachable. force reads the cluster whatever the cache holds, with no
+// stale fallback: the caller wants the cluster's answer now.
+func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
+	entry := v.entry
+	same := entry.HasCluster() && sameCluster(entry.Fingerprint, v.fp)
+	if same && !force && h.fresh(entry) {
+		h.debugf("%s: cache hit (age %s)", v.host, h.age(entry.FetchedAt).Round(time.Second))
 		return entry, nil
 	}
 	// Parallel pushes start many gets at once: one reads the cluster while
 	// the others wait, then answer from what it cached.
-	if release := h.lock(host); release != nil {
+	if release := h.lock(v.host, h.Settings.Timeout); release != nil {
 		defer release()
-		if e, ok := h.cached(host); ok && !force && e.Fingerprint == src.Fingerprint() && h.age(e) < h.Settings.Fresh {
-			h.debugf("%s: cached by a concurrent get", host)
+		if e, ok := h.cached(v.host); ok && !force && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && h.fresh(e) {
+			h.debugf("%s: cached by a concurrent get", v.host)
 			return e, nil
 		}
 	}
-	h.debugf("%s: reading secret %s/%s from context %q", host, reg.Namespace, reg.Secret, src.Context())
-	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
-	defer cancel()
-	creds, err := src.ReadSecret(ctx, reg.Namespace, reg.Secret)
+	creds, err := h.read(v)
 	if err != nil {
-		if sameCluster && errors.Is(err, cluster.ErrUnreachable) && h.age(entry) < h.Settings.MaxStale {
-			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", host, h.age(entry).Round(time.Second))
+		if same && !force && errors.Is(err, cluster.ErrUnreachable) && h.age(entry.FetchedAt) < h.Settings.MaxStale {
+			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(entry.FetchedAt).Round(time.Second))
 			return entry, nil
 		}
 		return keyring.Entry{}, err
 	}
-	fresh := keyring.Entry{
-		Username:    creds.Username,
-		Secret:      creds.Password,
-		Fingerprint: src.Fingerprint(),
-		FetchedAt:   h.now(),
-	}
+	fresh := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: v.fp, FetchedAt: h.now()}
 	if h.Cache != nil {
-		if err := h.Cache.Put(host, fresh); err != nil {
-			h.debugf("%s: not cached: %v", host, err)
+		v.writeErr = h.write(v.host, func(e *keyring.Entry) {
+			e.Username, e.Secret, e.Fingerprint, e.FetchedAt = fresh.Username, fresh.Secret, fresh.Fingerprint, fresh.FetchedAt
+		})
+		if v.writeErr != nil {
+			h.debugf("%s: not cached: %v", v.host, v.writeErr)
 		}
 	}
 	return fresh, nil
+}
+
+// read reads the secret under the cluster deadline.
+func (h *Helper) read(v *view) (cluster.Credentials, error) {
+	h.debugf("%s: reading secret %s/%s from context %q", v.host, v.reg.Namespace, v.reg.Secret, v.src.Context())
+	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
+	defer cancel()
+	return v.src.ReadSecret(ctx, v.reg.Namespace, v.reg.Secret)
 }
 
 // RefreshResult says what Refresh did, for the user; it never holds the
@@ -169,8 +296,8 @@ type RefreshResult struct {
 	Cached   bool
 	// CacheErr says why the answer was not cached, when it was not.
 	CacheErr error
-	// Override is true when a `docker login` entry is in place and wins
-	// over what was read.
+	// Override is true when credentials stored by `docker login` for this
+	// cluster are in place: they answer instead of what was read.
 	Override bool
 }
 
@@ -181,55 +308,100 @@ func (h *Helper) Refresh(host string) (RefreshResult, error) {
 		return RefreshResult{}, fmt.Errorf("%s: %w", host, ErrNotOurs)
 	}
 	res := RefreshResult{Host: host}
-	if e, hit := h.cached(host); hit && e.Override {
-		res.Override = true
-	}
-	src, err := h.Resolve(reg.Kubeconfig, reg.Context)
+	v, err := h.open(host, reg)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", host, err)
 	}
-	res.Context = src.Context()
-	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
-	defer cancel()
-	creds, err := src.ReadSecret(ctx, reg.Namespace, reg.Secret)
+	res.Context = v.src.Context()
+	res.Override = h.login(v) != nil
+	e, err := h.fromCluster(v, true)
 	if err != nil {
 		return res, err
 	}
-	res.Username = creds.Username
-	switch {
-	case res.Override:
-	case h.Cache == nil:
+	res.Username = e.Username
+	if h.Cache == nil {
 		res.CacheErr = fmt.Errorf("caching is off (%s)", config.EnvNoCache)
-	default:
-		res.CacheErr = h.Cache.Put(host, keyring.Entry{
-			Username:    creds.Username,
-			Secret:      creds.Password,
-			Fingerprint: src.Fingerprint(),
-			FetchedAt:   h.now(),
-		})
-		res.Cached = res.CacheErr == nil
+	} else {
+		res.CacheErr, res.Cached = v.writeErr, v.writeErr == nil
 	}
 	return res, nil
 }
 
-// Add keeps credentials given by `docker login` as the user's override.
+// Add is docker's store (`docker login`). The cluster's own credentials
+// stay a cluster entry, which follows the next recreate or password
+// change; anything else is kept as the Login of the cluster in use, and
+// dropped once another cluster is.
 func (h *Helper) Add(c *credentials.Credentials) error {
-	host, _, ok := h.Table.Lookup(c.ServerURL)
+	host, reg, ok := h.Table.Lookup(c.ServerURL)
 	if !ok {
 		return fmt.Errorf("%q is not an idpbuilder registry, so its credentials are not stored here; use docker-credential-idpbuilder in credHelpers for idpbuilder registries only, not as credsStore", c.ServerURL)
 	}
-	if h.Cache == nil {
-		return fmt.Errorf("cannot store credentials for %s: caching is off (%s), and passwords are never written to a file", host, config.EnvNoCache)
-	}
-	err := h.Cache.Put(host, keyring.Entry{Username: c.Username, Secret: c.Secret, FetchedAt: h.now(), Override: true})
+	v, err := h.open(host, reg)
 	if err != nil {
-		return fmt.Errorf("cannot store credentials for %s: %w; passwords are never written to a file", host, err)
+		return h.storeErr(host, err)
 	}
+	if h.isClusterAnswer(v, c.Username, c.Secret) {
+		h.debugf("%s: 'docker login' stored the cluster's own credentials: nothing to keep, the entry follows the cluster", host)
+		if h.Cache != nil {
+			// The user just logged in with the cluster's credentials: an
+			// earlier login no longer stands.
+			if err := h.update(host, v.deadline, func(e *keyring.Entry) { e.Login = nil }); err != nil {
+				h.debugf("%s: could not drop an earlier login: %v", host, err)
+			}
+		}
+		return nil
+	}
+	return h.keepLogin(v, c.Username, c.Secret)
+}
+
+// storeErr is why a store failed when the cluster cannot be found: with
+// caching off that is the first thing to fix.
+func (h *Helper) storeErr(host string, err error) error {
+	if h.Cache == nil {
+		return errNoCache(host)
+	}
+	return fmt.Errorf("cannot store credentials for %s: they are kept for the cluster they belong to, and it cannot be found: %w", host, err)
+}
+
+func errNoCache(host string) error {
+	return fmt.Errorf("cannot store credentials for %s: caching is off (%s), and passwords are never written to a file", host, config.EnvNoCache)
+}
+
+// keepLogin stores user and secret as the Login of the cluster in use.
+func (h *Helper) keepLogin(v *view, user, secret string) error {
+	if h.Cache == nil {
+		return errNoCache(v.host)
+	}
+	login := keyring.Credential{Username: user, Secret: secret, Fingerprint: v.fp, StoredAt: h.now()}
+	err := h.update(v.host, v.deadline, func(e *keyring.Entry) {
+		e.Login = &login
+		delete(e.Users, keyring.UserKey(user))
+	})
+	if err != nil {
+		return fmt.Errorf("cannot store credentials for %s: %w; passwords are never written to a file", v.host, err)
+	}
+	h.debugf("%s: credentials for user %s kept for the cluster of context %q until 'docker logout %s' or that cluster is recreated", v.host, user, v.src.Context(), v.host)
 	return nil
 }
 
-// Delete removes what the keyring holds for the host (the `docker login`
-// override or the cache); the next get reads the cluster again.
+// isClusterAnswer reports whether user and secret are the cluster's
+// credentials: the cached answer of the same cluster (any age), else what
+// the cluster says now. When the cluster cannot be read, they are not.
+func (h *Helper) isClusterAnswer(v *view, user, secret string) bool {
+	if e := v.entry; e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && sameCredential(e.Username, e.Secret, user, secret) {
+		return true
+	}
+	e, err := h.fromCluster(v, true)
+	if err != nil {
+		h.debugf("%s: the cluster cannot be read to compare (%v)", v.host, err)
+		return false
+	}
+	return sameCredential(e.Username, e.Secret, user, secret)
+}
+
+// Delete is docker's erase (`docker logout`): it removes the login and the
+// cached answer, so the next get reads the cluster again. Credentials git
+// stored for other users stay: docker never used them.
 func (h *Helper) Delete(serverURL string) error {
 	host, _, ok := h.Table.Lookup(serverURL)
 	if !ok {
@@ -238,7 +410,11 @@ func (h *Helper) Delete(serverURL string) error {
 	if h.Cache == nil {
 		return nil
 	}
-	if _, err := h.Cache.Delete(host); err != nil {
+	err := h.update(host, h.deadline(), func(e *keyring.Entry) {
+		e.Login = nil
+		e.ClearCluster()
+	})
+	if err != nil {
 		return fmt.Errorf("cannot erase credentials for %s: %w", host, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,12 +25,17 @@ type fakeCluster struct {
 	creds cluster.Credentials
 	err   error
 	reads int
+	// onRead, when set, runs inside ReadSecret before it answers.
+	onRead func(ctx context.Context)
 }
 
 func (f *fakeCluster) Context() string     { return "kind-localdev" }
 func (f *fakeCluster) Fingerprint() string { return f.fp }
 func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (cluster.Credentials, error) {
 	f.reads++
+	if f.onRead != nil {
+		f.onRead(ctx)
+	}
 	if ns != "gitea" || name != "gitea-credential" {
 		return cluster.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
 	}
@@ -58,6 +64,13 @@ func TestGetDecisionTable(t *testing.T) {
 	cachedEntry := func(fp string, age time.Duration, pw string) *keyring.Entry {
 		return &keyring.Entry{Username: "giteaAdmin", Secret: pw, Fingerprint: fp, FetchedAt: now.Add(-age)}
 	}
+	withLogin := func(e *keyring.Entry, fp string) *keyring.Entry {
+		if e == nil {
+			e = &keyring.Entry{}
+		}
+		e.Login = &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: fp, StoredAt: now.Add(-48 * time.Hour)}
+		return e
+	}
 	tests := []struct {
 		name       string
 		entry      *keyring.Entry
@@ -67,6 +80,10 @@ func TestGetDecisionTable(t *testing.T) {
 		wantErr    string
 		wantReads  int
 		wantPuts   int
+		// wantDeletes counts keyring items removed (an entry left empty).
+		wantDeletes int
+		// wantLogin: the entry keeps its login afterwards.
+		wantLogin bool
 	}{
 		{name: "miss reads the cluster and caches", wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
 		{name: "fresh hit from same cluster", entry: cachedEntry("fp1", time.Minute, "cached"), wantSecret: "cached"},
@@ -78,7 +95,14 @@ func TestGetDecisionTable(t *testing.T) {
 		{name: "cluster down, entry from another cluster", entry: cachedEntry("old-cluster", time.Hour, "cached"), clusterErr: errDown, wantErr: "connection refused", wantReads: 1},
 		{name: "cluster down, empty cache", clusterErr: errDown, wantErr: "connection refused", wantReads: 1},
 		{name: "forbidden is not masked by the cache", entry: cachedEntry("fp1", time.Hour, "cached"), clusterErr: errors.New("forbidden"), wantErr: "forbidden", wantReads: 1},
-		{name: "override wins over the cluster", entry: &keyring.Entry{Username: "me", Secret: "mine", Override: true, FetchedAt: now.Add(-48 * time.Hour)}, wantSecret: "mine"},
+		{name: "a login of this cluster answers", entry: withLogin(cachedEntry("fp1", time.Hour, "cached"), "fp1"), wantSecret: "mine", wantLogin: true},
+		{name: "a login of this cluster answers with the cluster down", entry: withLogin(nil, "fp1"), clusterErr: errDown, wantSecret: "mine", wantLogin: true},
+		{name: "a login of another cluster is dropped", entry: withLogin(nil, "old-cluster"), wantSecret: "from-cluster", wantReads: 1, wantPuts: 1, wantDeletes: 1},
+		{name: "a login of another cluster is dropped, fresh cluster answer", entry: withLogin(cachedEntry("fp1", time.Minute, "cached"), "old-cluster"), wantSecret: "cached", wantPuts: 1},
+		{name: "a login of another cluster is not served when the cluster is down", entry: withLogin(nil, "old-cluster"), clusterErr: errDown, wantErr: "connection refused", wantReads: 1, wantPuts: 0, wantDeletes: 1},
+		{name: "an old-format override is re-read", entry: &keyring.Entry{Username: "me", Secret: "mine", FetchedAt: now.Add(-time.Minute)}, wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
+		{name: "an old-format override is not served when the cluster is down", entry: &keyring.Entry{Username: "me", Secret: "mine", FetchedAt: now.Add(-time.Minute)}, clusterErr: errDown, wantErr: "connection refused", wantReads: 1},
+		{name: "git users are not docker's answer", entry: &keyring.Entry{Users: map[string]keyring.Credential{"alice": {Username: "alice", Secret: "alice-pw", Fingerprint: "fp1"}}}, wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
 		{name: "keyring unavailable reads the cluster", cacheErr: keyring.ErrUnavailable, wantSecret: "from-cluster", wantReads: 1},
 	}
 	for _, tt := range tests {
@@ -104,14 +128,20 @@ func TestGetDecisionTable(t *testing.T) {
 			if cluster.reads != tt.wantReads {
 				t.Errorf("cluster reads = %d, want %d", cluster.reads, tt.wantReads)
 			}
-			if cache.Puts != tt.wantPuts {
-				t.Errorf("cache writes = %d, want %d", cache.Puts, tt.wantPuts)
+			if cache.Puts != tt.wantPuts || cache.Deletes != tt.wantDeletes {
+				t.Errorf("cache writes = %d, deletes %d; want %d, %d", cache.Puts, cache.Deletes, tt.wantPuts, tt.wantDeletes)
 			}
-			if tt.wantPuts > 0 {
-				got := cache.Entries[host]
-				if got.Secret != "from-cluster" || got.Fingerprint != "fp1" || !got.FetchedAt.Equal(now) || got.Override {
+			got := cache.Entries[host]
+			if tt.wantReads > 0 && tt.clusterErr == nil && tt.cacheErr == nil {
+				if got.Secret != "from-cluster" || got.Fingerprint != "fp1" || !got.FetchedAt.Equal(now) {
 					t.Errorf("cached entry = %+v", got)
 				}
+			}
+			if (got.Login != nil) != tt.wantLogin {
+				t.Errorf("login after get = %+v, want kept %v", got.Login, tt.wantLogin)
+			}
+			if tt.entry != nil && len(tt.entry.Users) > 0 && !reflect.DeepEqual(got.Users, tt.entry.Users) {
+				t.Errorf("git users after get = %+v, want %+v", got.Users, tt.entry.Users)
 			}
 		})
 	}

@@ -94,10 +94,10 @@ func (in *Installer) statusOf(table *config.Table, host string, opts Options) Re
 		}
 		cancel()
 		add(in.cacheCheck(host, cluster))
-	}
-	if e, ok := in.override(host); ok {
-		// What the clients get is the override, so that is what to test.
-		username, secret = e.Username, e.Secret
+		if l, ok := in.login(host, cluster); ok {
+			// What the clients get is the login, so that is what to test.
+			username, secret = l.Username, l.Secret
+		}
 	}
 
 	add(in.dockerWiredCheck(host, opts))
@@ -116,12 +116,17 @@ func (in *Installer) statusOf(table *config.Table, host string, opts Options) Re
 	return st
 }
 
-func (in *Installer) override(host string) (keyring.Entry, bool) {
+// login returns what `docker login` stored for host when it belongs to
+// the cluster in use, as get would answer it.
+func (in *Installer) login(host string, cluster Cluster) (keyring.Credential, bool) {
 	if in.Cache == nil {
-		return keyring.Entry{}, false
+		return keyring.Credential{}, false
 	}
 	e, ok, err := in.Cache.Get(host)
-	return e, ok && err == nil && e.Override
+	if !ok || err != nil || e.Login == nil || e.Login.Fingerprint != cluster.Fingerprint() {
+		return keyring.Credential{}, false
+	}
+	return *e.Login, true
 }
 
 func (in *Installer) cacheCheck(host string, cluster Cluster) Check {
@@ -137,8 +142,12 @@ func (in *Installer) cacheCheck(host string, cluster Cluster) Check {
 		c.Fix = "unlock or start the OS keyring (Secret Service) to make get faster"
 	case !ok:
 		c.Detail = "OS keyring reachable, no entry yet (the next get fills it)"
-	case e.Override:
-		c.Detail = fmt.Sprintf("credentials stored by 'docker login' for user %s win over the cluster's; 'docker logout %s' drops them", e.Username, host)
+	case e.Login != nil && e.Login.Fingerprint == cluster.Fingerprint():
+		c.Detail = fmt.Sprintf("credentials stored by 'docker login' for user %s answer for this cluster; 'docker logout %s' drops them", e.Login.Username, host)
+	case e.Login != nil:
+		c.Detail = fmt.Sprintf("credentials stored by 'docker login' for user %s are from another cluster; the next get drops them", e.Login.Username)
+	case !e.HasCluster():
+		c.Detail = "OS keyring reachable, no cluster answer yet (the next get fills it)"
 	case e.Fingerprint != cluster.Fingerprint():
 		c.Detail = "OS keyring entry from another cluster (replaced on the next get)"
 	default:

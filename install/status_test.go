@@ -141,13 +141,18 @@ func TestStatusFindsMissingWiringAndShadowing(t *testing.T) {
 
 func TestStatusClusterDownAndCacheStates(t *testing.T) {
 	r, host := statusRig(t, "install-secret-0123456789", true)
-	r.cache.Entries[host] = keyring.Entry{Username: "me", Secret: "mine", Override: true}
-	_, st := statusFor(t, r, host)
-	if c := checkOf(t, st, "cache"); !strings.Contains(c.Detail, "docker login") {
-		t.Fatalf("cache check with an override: %+v", c)
+	for _, tt := range []struct{ loginFP, want string }{
+		{"fp", "answer for this cluster; 'docker logout " + host + "' drops them"},
+		{"old-cluster", "from another cluster; the next get drops them"},
+	} {
+		r.cache.Entries[host] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: tt.loginFP}}
+		_, st := statusFor(t, r, host)
+		if c := checkOf(t, st, "cache"); !strings.Contains(c.Detail, "'docker login' for user me") || !strings.Contains(c.Detail, tt.want) {
+			t.Fatalf("cache check with a login for %s: %+v", tt.loginFP, c)
+		}
 	}
 	r.cluster.secretErr = fmt.Errorf("%w: connection refused; is the idpbuilder cluster running?", cluster.ErrUnreachable)
-	_, st = statusFor(t, r, host)
+	_, st := statusFor(t, r, host)
 	if c := checkOf(t, st, "secret"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "is the idpbuilder cluster running?") {
 		t.Fatalf("secret check with the cluster down: %+v", c)
 	}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"strings"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
@@ -22,17 +24,64 @@ const Service = "docker-credential-idpbuilder"
 // Service, locked, or too slow); callers carry on without a cache.
 var ErrUnavailable = errors.New("OS keyring unavailable")
 
-// Entry is one cached credential.
+// Entry is everything the helper keeps for one registry host, in one
+// keyring item, so a cache hit costs one keyring read.
+//
+// The top-level fields are the cluster's answer (the cache). An entry from an
+// older version ({..., "override": true} without a fingerprint) decodes as a
+// cluster answer with an empty fingerprint: it matches no cluster, so the
+// next get reads the cluster again and the old pinned override is gone.
 type Entry struct {
+	Username string `json:"username,omitempty"`
+	Secret   string `json:"secret,omitempty"`
+	// Fingerprint identifies the cluster the answer was read from.
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	FetchedAt   time.Time `json:"fetchedAt,omitzero"`
+	// Login is what `docker login` (or git, for the cluster's own user)
+	// stored for the cluster of Login.Fingerprint; it answers instead of
+	// the cluster's credentials while that cluster is the one in use.
+	Login *Credential `json:"login,omitempty"`
+	// Users holds credentials git stored for user names other than the
+	// cluster's (git clone https://alice@HOST/...), keyed by the lower-case
+	// user name. They answer only git requests naming that user, never
+	// docker.
+	Users map[string]Credential `json:"users,omitempty"`
+}
+
+// Credential is one credential the user gave, for one cluster.
+type Credential struct {
 	Username string `json:"username"`
 	Secret   string `json:"secret"`
-	// Fingerprint identifies the cluster the entry was read from; empty for
-	// an override.
-	Fingerprint string    `json:"fingerprint,omitempty"`
-	FetchedAt   time.Time `json:"fetchedAt"`
-	// Override marks credentials the user stored with `docker login`; they
-	// win over the cluster until erased.
-	Override bool `json:"override,omitempty"`
+	// Fingerprint is the cluster's the credential was stored for: another
+	// cluster (a recreated one) has another Gitea, where it means nothing.
+	Fingerprint string    `json:"fingerprint"`
+	StoredAt    time.Time `json:"storedAt,omitzero"`
+}
+
+// HasCluster reports whether the entry holds a cluster answer.
+func (e Entry) HasCluster() bool { return e.Username != "" }
+
+// ClearCluster removes the cluster answer, keeping what the user stored.
+func (e *Entry) ClearCluster() {
+	e.Username, e.Secret, e.Fingerprint, e.FetchedAt = "", "", "", time.Time{}
+}
+
+// Empty reports whether nothing is left in the entry; such an entry is
+// deleted from the keyring rather than written.
+func (e Entry) Empty() bool { return !e.HasCluster() && e.Login == nil && len(e.Users) == 0 }
+
+// UserKey is the key of Users for a user name: Gitea's user names are
+// case-insensitive.
+func UserKey(username string) string { return strings.ToLower(username) }
+
+// Clone returns a copy that shares nothing with e.
+func (e Entry) Clone() Entry {
+	if e.Login != nil {
+		l := *e.Login
+		e.Login = &l
+	}
+	e.Users = maps.Clone(e.Users)
+	return e
 }
 
 // Backend is the raw keyring; go-keyring's functions in production.
@@ -77,10 +126,12 @@ func (c *Cache) Get(host string) (e Entry, ok bool, err error) {
 	if err != nil {
 		return Entry{}, false, err
 	}
-	if err := json.Unmarshal([]byte(raw), &e); err != nil || e.Username == "" {
-		// Not ours or from an incompatible version: treat as a miss, it
-		// is overwritten on the next store.
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		// Not ours: treat as a miss, it is overwritten on the next write.
 		c.debugf("keyring entry for %s is unreadable; ignoring it", host)
+		return Entry{}, false, nil
+	}
+	if e.Empty() {
 		return Entry{}, false, nil
 	}
 	return e, true, nil

@@ -1,7 +1,9 @@
 package keyring
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +68,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok, err := c.Get("h:1")
-	if err != nil || !ok || got != want {
+	if err != nil || !ok || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Get = %+v, %v, %v; want %+v", got, ok, err, want)
 	}
 	if _, present := b.items[Service+"/h:1"]; !present {
@@ -80,8 +82,75 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+func TestEntryShapes(t *testing.T) {
+	at := time.Unix(1700000000, 0).UTC()
+	login := &Credential{Username: "me", Secret: "mine", Fingerprint: "fp", StoredAt: at}
+	alice := Credential{Username: "Alice", Secret: "alice-pw", Fingerprint: "fp", StoredAt: at}
+	tests := []struct {
+		name   string
+		raw    string // stored as is, when set
+		put    *Entry // else written with Put
+		want   Entry
+		wantOK bool
+	}{
+		{name: "cluster, login and users round trip",
+			put:  &Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp", FetchedAt: at, Login: login, Users: map[string]Credential{"alice": alice}},
+			want: Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp", FetchedAt: at, Login: login, Users: map[string]Credential{"alice": alice}}, wantOK: true},
+		{name: "only a login is valid", put: &Entry{Login: login}, want: Entry{Login: login}, wantOK: true},
+		{name: "only users is valid", put: &Entry{Users: map[string]Credential{"alice": alice}}, want: Entry{Users: map[string]Credential{"alice": alice}}, wantOK: true},
+		{name: "an old override is a cluster answer with no fingerprint",
+			raw:  `{"username":"me","secret":"mine","fetchedAt":"2023-11-14T22:13:20Z","override":true}`,
+			want: Entry{Username: "me", Secret: "mine", FetchedAt: at}, wantOK: true},
+		{name: "an old cluster entry", raw: `{"username":"giteaAdmin","secret":"pw","fingerprint":"fp","fetchedAt":"2023-11-14T22:13:20Z"}`,
+			want: Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp", FetchedAt: at}, wantOK: true},
+		{name: "nothing in it is a miss", raw: `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &fakeBackend{items: map[string]string{}}
+			c := New(b, time.Second, nil)
+			if tt.put != nil {
+				if err := c.Put("h", *tt.put); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				b.items[Service+"/h"] = tt.raw
+			}
+			got, ok, err := c.Get("h")
+			if err != nil || ok != tt.wantOK || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Get = %+v, %v, %v; want %+v, %v", got, ok, err, tt.want, tt.wantOK)
+			}
+		})
+	}
+	// A login-only entry writes no empty cluster fields.
+	data, _ := json.Marshal(Entry{Login: login})
+	if strings.Contains(string(data), "fetchedAt") || strings.Contains(string(data), `"username":""`) {
+		t.Fatalf("login-only entry = %s", data)
+	}
+}
+
+func TestEntryHelpers(t *testing.T) {
+	e := Entry{Username: "u", Secret: "s", Fingerprint: "fp", FetchedAt: time.Now(), Login: &Credential{Username: "me"}, Users: map[string]Credential{"alice": {Username: "alice"}}}
+	c := e.Clone()
+	c.Login.Username, c.Users["alice"] = "changed", Credential{}
+	if e.Login.Username != "me" || e.Users["alice"].Username != "alice" {
+		t.Fatal("Clone shares the login or the users with the original")
+	}
+	e.ClearCluster()
+	if e.HasCluster() || e.Empty() || e.Secret != "" || e.Fingerprint != "" || !e.FetchedAt.IsZero() {
+		t.Fatalf("after ClearCluster: %+v", e)
+	}
+	e.Login, e.Users = nil, nil
+	if !e.Empty() {
+		t.Fatal("an entry with nothing left is not Empty")
+	}
+	if UserKey("Alice") != UserKey("alice") {
+		t.Fatal("user keys are case-sensitive")
+	}
+}
+
 func TestUnreadableEntryIsAMiss(t *testing.T) {
-	for _, raw := range []string{"plain-password", `{"secret":"x"}`, ""} {
+	for _, raw := range []string{"plain-password", `{"secret":"x"}`, "", `{"username":`} {
 		b := &fakeBackend{items: map[string]string{Service + "/h": raw}}
 		if _, ok, err := New(b, time.Second, nil).Get("h"); ok || err != nil {
 			t.Errorf("Get of %q = %v, %v; want a miss", raw, ok, err)

@@ -43,7 +43,7 @@ func fuzzHelper(mode byte) *helper.Helper {
 	case 1: // a stale cache entry of the same cluster
 		cache.Entries[config.DefaultRegistry] = keyring.Entry{Username: "giteaAdmin", Secret: fuzzSecret, Fingerprint: "fp-1", FetchedAt: now.Add(-time.Hour)}
 	case 2: // a 'docker login' override
-		cache.Entries[config.DefaultRegistry] = keyring.Entry{Username: "me", Secret: "override-pw", Override: true, FetchedAt: now}
+		cache.Entries[config.DefaultRegistry] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "override-pw", Fingerprint: "fp-1", StoredAt: now}}
 	case 3: // a broken keyring
 		cache.Err = errors.New("keyring: no answer within 3s")
 	}

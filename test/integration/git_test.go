@@ -62,7 +62,7 @@ func TestGitProtocol(t *testing.T) {
 	if r := runHelper(t, env, "protocol=https\nhost="+registry+"\nusername=giteaAdmin\npassword=git-one-0123456789\n\n", "git", "store"); r.code != 0 {
 		t.Fatalf("git store: %+v", r)
 	}
-	if e, ok := keyringLookup(t, registry); !ok || e.Override || e.Fingerprint == "" {
+	if e, ok := keyringLookup(t, registry); !ok || e.Login != nil || e.Fingerprint == "" {
 		t.Fatalf("after storing our own answer the keyring holds %+v", e)
 	}
 	// erase of the rejected cluster password: the next get reads the cluster.
@@ -151,7 +151,7 @@ func TestRealGitUsesTheHelper(t *testing.T) {
 	if r := u.git(approve, "credential", "approve"); r.code != 0 {
 		t.Fatalf("approve: %+v", r)
 	}
-	if e, ok := keyringLookup(t, registry); !ok || e.Override {
+	if e, ok := keyringLookup(t, registry); !ok || e.Login != nil {
 		t.Fatalf("after approve the keyring holds %+v", e)
 	}
 	if data, err := os.ReadFile(filepath.Join(home, ".git-credentials")); err == nil && strings.Contains(string(data), "real-git") {
@@ -180,7 +180,7 @@ func TestRealGitUsesTheHelper(t *testing.T) {
 	}
 	// Rejecting another credential leaves the override ...
 	u.git(approve, "credential", "reject")
-	if e, ok := keyringLookup(t, registry); !ok || !e.Override {
+	if e, ok := keyringLookup(t, registry); !ok || e.Login == nil {
 		t.Fatalf("reject of another credential dropped the override: %+v", e)
 	}
 	// ... rejecting it drops it.

@@ -5,6 +5,8 @@ package integration
 import (
 	"errors"
 	"os"
+	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,18 +20,32 @@ func TestSecretServiceRoundTrip(t *testing.T) {
 	requireSessionBus(t)
 	const host = "roundtrip.example:8443"
 	c := keyring.New(keyring.System{}, 3*time.Second, nil)
-	want := keyring.Entry{Username: "giteaAdmin", Secret: "round-trip-0123456789", Fingerprint: "fp", FetchedAt: time.Now().UTC().Truncate(time.Second)}
+	at := time.Now().UTC().Truncate(time.Second)
+	want := keyring.Entry{Username: "giteaAdmin", Secret: "round-trip-0123456789", Fingerprint: "fp", FetchedAt: at,
+		Login: &keyring.Credential{Username: "me", Secret: "round-trip-login", Fingerprint: "fp", StoredAt: at},
+		Users: map[string]keyring.Credential{"alice": {Username: "Alice", Secret: "round-trip-alice", Fingerprint: "fp", StoredAt: at}}}
 	if err := c.Put(host, want); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Delete(host) })
 	got, ok, err := c.Get(host)
-	if err != nil || !ok || got != want {
+	if err != nil || !ok || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Get = %+v, %v, %v", got, ok, err)
 	}
 	// An independent Secret Service client sees the same item.
-	if e, ok := keyringLookup(t, host); !ok || e.Secret != want.Secret {
+	if e, ok := keyringLookup(t, host); !ok || e.Secret != want.Secret || e.Login == nil || e.Login.Secret != want.Login.Secret || e.Users["alice"].Secret != "round-trip-alice" {
 		t.Fatalf("secret-tool sees %+v, %v", e, ok)
+	}
+	// An entry from an older version, written by another client: its
+	// pinned override reads as a cluster answer of no cluster.
+	old := `{"username":"me","secret":"old-override","fetchedAt":"2026-01-01T00:00:00Z","override":true}`
+	store := exec.Command("secret-tool", "store", "--label", "old entry", "service", keyring.Service, "username", host)
+	store.Stdin = strings.NewReader(old)
+	if out, err := store.CombinedOutput(); err != nil {
+		t.Fatalf("secret-tool store: %v: %s", err, out)
+	}
+	if got, ok, err := c.Get(host); err != nil || !ok || got.Fingerprint != "" || got.Login != nil || got.Secret != "old-override" {
+		t.Fatalf("old entry read as %+v, %v, %v", got, ok, err)
 	}
 	if existed, err := c.Delete(host); !existed || err != nil {
 		t.Fatalf("Delete = %v, %v", existed, err)

@@ -74,7 +74,7 @@ func TestProtocolWithRealKeyring(t *testing.T) {
 		t.Fatalf("API reads after a miss = %d, want 1", got)
 	}
 	e, ok := keyringLookup(t, registry)
-	if !ok || e.Secret != "password-one-0123456789" || e.Override || e.Fingerprint == "" {
+	if !ok || e.Secret != "password-one-0123456789" || e.Login != nil || e.Fingerprint == "" {
 		t.Fatalf("keyring holds %+v, %v", e, ok)
 	}
 
