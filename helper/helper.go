@@ -267,7 +267,18 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 		}
 		return keyring.Entry{}, err
 	}
-	fresh := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: v.fp, FetchedAt: h.now()}
+	fp := v.fp
+	if creds.Fingerprint != "" {
+		if creds.Fingerprint != v.fp {
+			// The kubeconfig reader and client-go disagree on the cluster:
+			// cache under what was really contacted, so the next get reads
+			// again rather than answer for the wrong cluster.
+			h.debugf("%s: the secret was read from another cluster (fingerprint %.12s) than the kubeconfig names for context %q (%.12s); the next get reads it again",
+				v.host, creds.Fingerprint, v.src.Context(), v.fp)
+		}
+		fp = creds.Fingerprint
+	}
+	fresh := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: fp, FetchedAt: h.now()}
 	if h.Cache != nil {
 		v.writeErr = h.write(v.host, func(e *keyring.Entry) {
 			e.Username, e.Secret, e.Fingerprint, e.FetchedAt = fresh.Username, fresh.Secret, fresh.Fingerprint, fresh.FetchedAt

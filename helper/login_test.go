@@ -273,6 +273,40 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 	}
 }
 
+// TestCacheKeyedByTheClusterRead (item 4): the companion says which cluster
+// it read; the cache records that, so a disagreement with the kubeconfig
+// reader makes the next get read again instead of answering for the wrong
+// cluster.
+func TestCacheKeyedByTheClusterRead(t *testing.T) {
+	for _, tt := range []struct {
+		name, readFP, wantFP string
+		wantReads            int
+		wantDebug            bool
+	}{
+		{name: "the companion cannot tell", readFP: "", wantFP: "fp1", wantReads: 1},
+		{name: "they agree", readFP: "fp1", wantFP: "fp1", wantReads: 1},
+		{name: "they disagree", readFP: "client-go-fp", wantFP: "client-go-fp", wantReads: 2, wantDebug: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := fakes.NewCache()
+			kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: tt.readFP}}
+			h := newTestHelper(cache, kc)
+			debug := debugTo(h)
+			for i := 0; i < 2; i++ {
+				if _, s, err := h.Get(host); err != nil || s != "pw" {
+					t.Fatalf("get = %q, %v", s, err)
+				}
+			}
+			if e := cache.Entries[host]; e.Fingerprint != tt.wantFP || kc.reads != tt.wantReads {
+				t.Fatalf("cached for %q after %d reads; want %q, %d", e.Fingerprint, kc.reads, tt.wantFP, tt.wantReads)
+			}
+			if got := strings.Contains(debug.String(), "read from another cluster"); got != tt.wantDebug {
+				t.Fatalf("debug output (want the disagreement said: %v):\n%s", tt.wantDebug, debug)
+			}
+		})
+	}
+}
+
 func TestRefreshWithALogin(t *testing.T) {
 	for _, tt := range []struct {
 		loginFP      string
