@@ -76,8 +76,9 @@ func (h *Helper) now() time.Time {
 	return time.Now()
 }
 
-// deadline is the end of the time an operation waits for the host's lock
-// before it writes. It is on the real clock; Now only dates entries.
+// deadline is the end of one operation's time: the lock wait and the
+// cluster read share it, as IDPBUILDER_HELPER_TIMEOUT promises. It is on
+// the real clock; Now only dates entries.
 func (h *Helper) deadline() time.Time { return time.Now().Add(h.Settings.Timeout) }
 
 // cached returns the cache entry for host, treating an unusable cache as
@@ -251,8 +252,9 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 		return entry, nil
 	}
 	// Parallel pushes start many gets at once: one reads the cluster while
-	// the others wait, then answer from what it cached.
-	if release := h.lock(v.host, h.Settings.Timeout); release != nil {
+	// the others wait, then answer from what it cached. The wait and the
+	// read share the operation's deadline.
+	if release := h.lock(v.host, time.Until(v.deadline)); release != nil {
 		defer release()
 		if e, ok := h.cached(v.host); ok && !force && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && h.fresh(e) {
 			h.debugf("%s: cached by a concurrent get", v.host)
@@ -290,10 +292,16 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	return fresh, nil
 }
 
-// read reads the secret under the cluster deadline.
+// read reads the secret with what is left of the operation's deadline.
 func (h *Helper) read(v *view) (cluster.Credentials, error) {
+	if time.Until(v.deadline) <= 0 {
+		// The lock's holder is reading the same cluster and has not
+		// finished: the cluster is slow or down.
+		return cluster.Credentials{}, fmt.Errorf("%w: no time left to read secret %s/%s from context %q: another get held the lock for the whole %s (%s); is the idpbuilder cluster running?",
+			cluster.ErrUnreachable, v.reg.Namespace, v.reg.Secret, v.src.Context(), config.EnvTimeout, h.Settings.Timeout)
+	}
 	h.debugf("%s: reading secret %s/%s from context %q", v.host, v.reg.Namespace, v.reg.Secret, v.src.Context())
-	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), v.deadline)
 	defer cancel()
 	return v.src.ReadSecret(ctx, v.reg.Namespace, v.reg.Secret)
 }

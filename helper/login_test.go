@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/lockfile"
@@ -271,6 +272,65 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOneDeadlinePerGet (item 10): the lock wait and the cluster read share
+// IDPBUILDER_HELPER_TIMEOUT, counted from the start of the get.
+func TestOneDeadlinePerGet(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	t.Run("a lock held past the deadline leaves no time for the read", func(t *testing.T) {
+		kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		h := newTestHelper(fakes.NewCache(), kc)
+		h.Settings.Timeout = timeout
+		var gotTimeout time.Duration
+		h.Lock = func(_ string, d time.Duration) func() {
+			gotTimeout = d
+			time.Sleep(d) // held by another get for the whole wait
+			return nil
+		}
+		start := time.Now()
+		_, _, err := h.Get(host)
+		if kc.reads != 0 || !errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), config.EnvTimeout) {
+			t.Fatalf("get = %v after %d reads; want no read and a deadline error", err, kc.reads)
+		}
+		if gotTimeout > timeout || gotTimeout < timeout/2 {
+			t.Fatalf("the lock was given %s of a %s deadline", gotTimeout, timeout)
+		}
+		if elapsed := time.Since(start); elapsed > timeout+time.Second {
+			t.Fatalf("get took %s with a %s deadline", elapsed, timeout)
+		}
+	})
+	t.Run("a stale answer of the same cluster is served then", func(t *testing.T) {
+		cache := fakes.NewCache()
+		cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "stale-pw", Fingerprint: "fp1", FetchedAt: now.Add(-time.Hour)}
+		kc := &fakeCluster{fp: "fp1"}
+		h := newTestHelper(cache, kc)
+		h.Settings.Timeout = timeout
+		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d); return nil }
+		if _, s, err := h.Get(host); err != nil || s != "stale-pw" || kc.reads != 0 {
+			t.Fatalf("get = %q, %v after %d reads", s, err, kc.reads)
+		}
+	})
+	t.Run("the read gets what the wait left", func(t *testing.T) {
+		kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		h := newTestHelper(fakes.NewCache(), kc)
+		h.Settings.Timeout = timeout
+		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d / 2); return func() {} }
+		var left time.Duration
+		kc.onRead = func(ctx context.Context) {
+			deadline, ok := ctx.Deadline()
+			if !ok {
+				t.Error("the read has no deadline")
+			}
+			left = time.Until(deadline)
+		}
+		if _, _, err := h.Get(host); err != nil {
+			t.Fatal(err)
+		}
+		if left <= 0 || left > timeout*3/4 {
+			t.Fatalf("the read had %s left of %s after waiting half of it", left, timeout)
+		}
+	})
 }
 
 // TestCacheKeyedByTheClusterRead (item 4): the companion says which cluster
