@@ -212,7 +212,7 @@ func TestStore(t *testing.T) {
 		if _, err := f.serve(t, OpStore, req+"username=giteaAdmin\npassword=cluster-pw\n"); err != nil {
 			t.Fatal(err)
 		}
-		if e := f.cache.Entries[ours]; e.Login != nil || e.Fingerprint != "fp1" {
+		if e := f.cache.Entries[ours]; e.Login != nil || len(e.Users) != 0 || e.Fingerprint != "fp1" {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		// ... so it follows the next recreate.
@@ -221,19 +221,58 @@ func TestStore(t *testing.T) {
 			t.Fatalf("get = %q", out)
 		}
 	})
-	t.Run("a typed credential is a login", func(t *testing.T) {
+	t.Run("a password typed for the cluster's user is the login, docker's too", func(t *testing.T) {
 		f := newFixture(nil)
-		if _, err := f.serve(t, OpStore, req+"username=me\npassword=typed-pw\n"); err != nil {
+		if _, err := f.serve(t, OpStore, req+"username=giteaAdmin\npassword=typed-pw\n"); err != nil {
 			t.Fatal(err)
 		}
-		if e := f.cache.Entries[ours]; e.Login == nil || e.Login.Secret != "typed-pw" || e.Login.Fingerprint != "fp1" {
+		if e := f.cache.Entries[ours]; e.Login == nil || e.Login.Secret != "typed-pw" || e.Login.Fingerprint != "fp1" || len(e.Users) != 0 {
 			t.Fatalf("entry after store = %+v", e)
 		}
-		if out, _ := f.serve(t, OpGet, req); out != "username=me\npassword=typed-pw\n" {
+		if out, _ := f.serve(t, OpGet, req); out != "username=giteaAdmin\npassword=typed-pw\n" {
 			t.Fatalf("get = %q", out)
 		}
-		if u, p, _ := f.h.Get(ours); u != "me" || p != "typed-pw" {
+		if u, p, _ := f.h.Get(ours); u != "giteaAdmin" || p != "typed-pw" {
 			t.Fatalf("docker get = %q %q: one cache for both", u, p)
+		}
+	})
+	t.Run("another user's password answers only requests naming that user", func(t *testing.T) {
+		f := newFixture(nil)
+		alice := req + "username=alice\n"
+		if out, _ := f.serve(t, OpGet, alice); out != "" {
+			t.Fatalf("get for alice before her store = %q", out)
+		}
+		if _, err := f.serve(t, OpStore, alice+"password=alice-pw\n"); err != nil {
+			t.Fatal(err)
+		}
+		if e := f.cache.Entries[ours]; e.Login != nil || e.Users["alice"].Secret != "alice-pw" {
+			t.Fatalf("entry after alice's store = %+v", e)
+		}
+		if out, _ := f.serve(t, OpGet, alice); out != "username=alice\npassword=alice-pw\n" {
+			t.Fatalf("get for alice = %q", out)
+		}
+		if out, _ := f.serve(t, OpGet, req); out != "username=giteaAdmin\npassword=cluster-pw\n" {
+			t.Fatalf("get with no user = %q: alice hijacked git's default", out)
+		}
+		if u, p, _ := f.h.Get(ours); u != "giteaAdmin" || p != "cluster-pw" {
+			t.Fatalf("docker get = %q %q: alice hijacked docker's credential", u, p)
+		}
+		// docker logout keeps her; git's erase of her rejected password drops her.
+		if err := f.h.Delete(ours); err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := f.serve(t, OpGet, alice); out != "username=alice\npassword=alice-pw\n" {
+			t.Fatalf("get for alice after docker logout = %q", out)
+		}
+		f.serve(t, OpErase, alice+"password=alice-pw\n")
+		if out, _ := f.serve(t, OpGet, alice); out != "" {
+			t.Fatalf("get for alice after her erase = %q", out)
+		}
+		// After a recreate her password belongs to a Gitea that is gone.
+		f.serve(t, OpStore, alice+"password=alice-pw\n")
+		f.cluster.fp = "fp2"
+		if out, _ := f.serve(t, OpGet, alice); out != "" || len(f.cache.Entries[ours].Users) != 0 {
+			t.Fatalf("get for alice after a recreate = %q, entry %+v", out, f.cache.Entries[ours])
 		}
 	})
 	t.Run("foreign, partial, plain http: ignored", func(t *testing.T) {
@@ -287,11 +326,20 @@ func TestErase(t *testing.T) {
 		f.cache.Entries[ours] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: "fp1", StoredAt: time.Now()}}
 		f.serve(t, OpErase, req+"username=giteaAdmin\npassword=other\n")
 		if _, ok := f.cache.Entries[ours]; !ok {
-			t.Fatal("erase of another credential dropped the user's override")
+			t.Fatal("erase of another credential dropped the user's login")
 		}
 		f.serve(t, OpErase, req+"username=me\npassword=mine\n")
 		if _, ok := f.cache.Entries[ours]; ok {
-			t.Fatal("erase of the override kept it")
+			t.Fatal("erase of the login kept it")
+		}
+	})
+	t.Run("a rejected cluster password leaves the login and the users", func(t *testing.T) {
+		f := newFixture(nil)
+		f.serve(t, OpGet, req)
+		f.serve(t, OpStore, req+"username=alice\npassword=alice-pw\n")
+		f.serve(t, OpErase, req+"username=giteaAdmin\npassword=cluster-pw\n")
+		if e := f.cache.Entries[ours]; e.HasCluster() || e.Users["alice"].Secret != "alice-pw" {
+			t.Fatalf("entry after erase = %+v", e)
 		}
 	})
 	t.Run("no user or password erases the host", func(t *testing.T) {

@@ -111,18 +111,12 @@ func hostSpellings(proto, host string) []string {
 }
 
 func get(h *helper.Helper, host string, req Request, out io.Writer) error {
-	user, secret, err := h.Get(host)
+	user, secret, err := h.GitGet(host, req.Username)
 	if credentials.IsErrCredentialsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	// A user name in the URL (https://someone@host/...) asks for that
-	// user's credential; ours is the admin's, so only a match is answered.
-	if req.Username != "" && !strings.EqualFold(req.Username, user) {
-		debugf(h, "%s: git asks for user %q, the cluster holds %q: no answer", host, req.Username, user)
-		return nil
 	}
 	var b bytes.Buffer
 	if err := (Request{Username: user, Password: secret}).Write(&b); err != nil {
@@ -133,34 +127,22 @@ func get(h *helper.Helper, host string, req Request, out io.Writer) error {
 }
 
 // store runs after git used a credential successfully, with every helper,
-// including the one that answered. The credential this helper would answer
-// anyway (from the cluster or an earlier store) is left alone, so the
-// cluster entry stays a cluster entry and follows the next password change.
-// Anything else is what the user typed, kept as an override like
-// `docker login`'s.
+// including the one that answered. helper.GitStore keeps it only when it is
+// not what this helper answers anyway: for the cluster's own user as the
+// login docker uses too, for any other user name (typed at git's prompt for
+// https://alice@HOST/...) for git requests naming that user only.
 func store(h *helper.Helper, host string, req Request) error {
 	if req.Username == "" || req.Password == "" {
 		return nil
 	}
-	if user, secret, err := h.Get(host); err == nil && user == req.Username && secret == req.Password {
-		debugf(h, "%s: git stored what this helper answers: nothing to keep", host)
-		return nil
-	}
-	debugf(h, "%s: keeping the credential git stored as an override", host)
-	return h.Add(&credentials.Credentials{ServerURL: host, Username: req.Username, Secret: req.Password})
+	return h.GitStore(host, req.Username, req.Password)
 }
 
-// erase runs after the server rejected a credential. It drops the keyring
-// entry, cluster cache or override, when it is the rejected credential, so
-// the next get reads the cluster again; it leaves an entry that another
-// helper's or a typed credential was rejected with.
+// erase runs after the server rejected a credential. It drops exactly that
+// credential from the keyring (a user's, the login, or the cached cluster
+// answer), so the next get reads the cluster again; what another helper's
+// or another user's credential was rejected with is left alone.
 func erase(h *helper.Helper, host string, req Request) error {
-	erased, err := h.EraseMatching(host, req.Username, req.Password)
-	if err != nil {
-		return err
-	}
-	if erased {
-		debugf(h, "%s: erased the keyring entry git reported as rejected", host)
-	}
-	return nil
+	_, err := h.EraseMatching(host, req.Username, req.Password)
+	return err
 }

@@ -9,6 +9,122 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
+// GitGet is git's get. username is the user name in git's request
+// (https://alice@HOST/...), empty when the URL names none. A named user is
+// answered with what git stored for that user, else with the normal answer
+// (Login or cluster) when it is that user's; otherwise there is no answer
+// (the protocol's not-found error), so git asks its next helper or prompts.
+func (h *Helper) GitGet(serverURL, username string) (string, string, error) {
+	host, reg, ok := h.Table.Lookup(serverURL)
+	if !ok {
+		return "", "", credentials.NewErrCredentialsNotFound()
+	}
+	v, err := h.open(host, reg)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", host, err)
+	}
+	if username != "" {
+		if c := h.user(v, username); c != nil {
+			h.debugf("%s: answering git with the credentials it stored for user %s", host, c.Username)
+			return c.Username, c.Secret, nil
+		}
+	}
+	c, err := h.answer(v)
+	if err != nil {
+		return "", "", err
+	}
+	if username != "" && !strings.EqualFold(username, c.Username) {
+		h.debugf("%s: git asks for user %q, this helper holds %q: no answer", host, username, c.Username)
+		return "", "", credentials.NewErrCredentialsNotFound()
+	}
+	return c.Username, c.Secret, nil
+}
+
+// user returns what git stored for the user name when it was stored for
+// the cluster in use; one from another cluster is dropped, as a Login is.
+func (h *Helper) user(v *view, name string) *keyring.Credential {
+	key := keyring.UserKey(name)
+	c, ok := v.entry.Users[key]
+	if !ok {
+		return nil
+	}
+	if sameCluster(c.Fingerprint, v.fp) {
+		return &c
+	}
+	h.debugf("%s: credentials git stored for user %s on another cluster (recreated?): dropped", v.host, c.Username)
+	delete(v.entry.Users, key)
+	err := h.update(v.host, v.deadline, func(e *keyring.Entry) {
+		if u, ok := e.Users[key]; ok && !sameCluster(u.Fingerprint, v.fp) {
+			delete(e.Users, key)
+		}
+	})
+	if err != nil {
+		h.debugf("%s: could not drop them from the keyring: %v", v.host, err)
+	}
+	return nil
+}
+
+// GitStore is git's store, run after a credential worked. What this helper
+// answers anyway is left alone, so a cluster entry stays a cluster entry.
+// A password typed for the cluster's own user is kept as the Login (docker
+// gets it too); one for any other user is kept for git requests naming that
+// user only, so it never becomes docker's credential or git's default.
+func (h *Helper) GitStore(serverURL, username, password string) error {
+	host, reg, ok := h.Table.Lookup(serverURL)
+	if !ok {
+		return credentials.NewErrCredentialsNotFound()
+	}
+	if username == "" || password == "" {
+		return nil // nothing that could answer a later get
+	}
+	v, err := h.open(host, reg)
+	if err != nil {
+		return h.storeErr(host, err)
+	}
+	if c := h.user(v, username); c != nil && sameCredential(c.Username, c.Secret, username, password) {
+		h.debugf("%s: git stored what it already holds for user %s: nothing to keep", host, username)
+		return nil
+	}
+	if c, err := h.answer(v); err == nil && sameCredential(c.Username, c.Secret, username, password) {
+		h.debugf("%s: git stored what this helper answers: nothing to keep", host)
+		return nil
+	}
+	if h.Cache == nil {
+		return errNoCache(host)
+	}
+	if owner := h.clusterUser(v); owner != "" && strings.EqualFold(owner, username) {
+		h.debugf("%s: git stored a new password for the cluster's user %s", host, username)
+		return h.keepLogin(v, username, password)
+	}
+	key := keyring.UserKey(username)
+	cred := keyring.Credential{Username: username, Secret: password, Fingerprint: v.fp, StoredAt: h.now()}
+	err = h.update(host, v.deadline, func(e *keyring.Entry) {
+		if e.Users == nil {
+			e.Users = map[string]keyring.Credential{}
+		}
+		e.Users[key] = cred
+	})
+	if err != nil {
+		return fmt.Errorf("cannot store credentials for %s: %w; passwords are never written to a file", host, err)
+	}
+	h.debugf("%s: credentials for user %s kept for git requests that name that user", host, username)
+	return nil
+}
+
+// clusterUser is the user name of the cluster's secret: cached for the same
+// cluster (any age), else read; empty when it cannot be told.
+func (h *Helper) clusterUser(v *view) string {
+	if e, ok := h.cached(v.host); ok && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) {
+		return e.Username
+	}
+	e, err := h.fromCluster(v, false)
+	if err != nil {
+		h.debugf("%s: the cluster's user name cannot be told (%v)", v.host, err)
+		return ""
+	}
+	return e.Username
+}
+
 // EraseMatching is git's erase, run after the server rejected a credential:
 // it removes exactly the credentials that match the given user name and
 // password (an empty one matches anything), wherever they are kept: a user's

@@ -15,12 +15,14 @@ git's credential helper: git runs it for the hosts install configured,
 and writes key=value lines (protocol, host, ...) on standard input.
 
   get    answers username= and password= from the keyring cache or the
-         cluster, under the same rules as docker's get; other hosts, and
-         plain http for an https registry, get no answer
+         cluster, under the same rules as docker's get; a user name in
+         the URL gets what git stored for that user, or nothing; other
+         hosts, and plain http for an https registry, get no answer
   store  keeps a credential git used that differs from the helper's own
-         answer, as an override (like docker login)
-  erase  drops the keyring entry when it is the credential the server
-         rejected, so the next get reads the cluster again
+         answer: for the cluster's user as the login docker uses too, for
+         another user for git requests naming that user only
+  erase  drops exactly the credential the server rejected, so the next
+         get reads the cluster again
 
 Other operations are ignored, as gitcredentials(7) asks. Errors are one line
 on stderr, which git shows; stdout carries only the answer.

@@ -171,21 +171,51 @@ func TestRealGitUsesTheHelper(t *testing.T) {
 		t.Fatalf("fill after reject: %+v", r)
 	}
 
-	// A credential the user gives is kept as an override until rejected.
-	if r := u.git("protocol=https\nhost="+registry+"\nusername=me\npassword=my-token\n\n", "credential", "approve"); r.code != 0 {
+	// A password the user gives for the cluster's user is kept as the
+	// login until rejected.
+	mine := "protocol=https\nhost=" + registry + "\nusername=giteaAdmin\npassword=my-token\n\n"
+	if r := u.git(mine, "credential", "approve"); r.code != 0 {
 		t.Fatalf("approve: %+v", r)
 	}
-	if r := fill("https://" + registry); !strings.Contains(r.stdout, "username=me\npassword=my-token\n") {
+	if r := fill("https://" + registry); !strings.Contains(r.stdout, "username=giteaAdmin\npassword=my-token\n") {
 		t.Fatalf("fill after the user's approve: %+v", r)
 	}
-	// Rejecting another credential leaves the override ...
+	// Rejecting another credential leaves the login ...
 	u.git(approve, "credential", "reject")
 	if e, ok := keyringLookup(t, registry); !ok || e.Login == nil {
-		t.Fatalf("reject of another credential dropped the override: %+v", e)
+		t.Fatalf("reject of another credential dropped the login: %+v", e)
 	}
 	// ... rejecting it drops it.
-	u.git("protocol=https\nhost="+registry+"\nusername=me\npassword=my-token\n\n", "credential", "reject")
+	u.git(mine, "credential", "reject")
 	if r := fill("https://" + registry); !strings.Contains(r.stdout, "username=giteaAdmin\npassword=real-git-changed-0123456789\n") {
-		t.Fatalf("fill after rejecting the override: %+v", r)
+		t.Fatalf("fill after rejecting the login: %+v", r)
+	}
+
+	// Another user's password answers only URLs naming that user.
+	if r := u.git("protocol=https\nhost="+registry+"\nusername=alice\npassword=alice-token\n\n", "credential", "approve"); r.code != 0 {
+		t.Fatalf("approve for alice: %+v", r)
+	}
+	if r := fill("https://alice@" + registry + "/alice/repo.git"); !strings.Contains(r.stdout, "username=alice\npassword=alice-token\n") {
+		t.Fatalf("fill for alice: %+v", r)
+	}
+	if r := fill("https://" + registry); !strings.Contains(r.stdout, "username=giteaAdmin\npassword=real-git-changed-0123456789\n") {
+		t.Fatalf("fill with no user after alice's approve: %+v", r)
+	}
+	if a := mustGet(t, env, registry); a.Username != "giteaAdmin" {
+		t.Fatalf("docker get after alice's approve = %q", a.Username)
+	}
+	if e, ok := keyringLookup(t, registry); !ok || e.Users["alice"].Secret != "alice-token" || e.Login != nil {
+		t.Fatalf("the keyring after alice's approve: login %v, users %d", e.Login != nil, len(e.Users))
+	}
+	// docker logout keeps alice's (docker never used it); git's reject
+	// of it removes it, and then nothing is left.
+	erase(t, env)
+	if r := fill("https://alice@" + registry + "/alice/repo.git"); !strings.Contains(r.stdout, "password=alice-token\n") {
+		t.Fatalf("fill for alice after docker logout: %+v", r)
+	}
+	u.git("protocol=https\nhost="+registry+"\nusername=alice\npassword=alice-token\n\n", "credential", "reject")
+	erase(t, env)
+	if e, ok := keyringLookup(t, registry); ok {
+		t.Fatalf("left in the keyring: login %v, users %d", e.Login != nil, len(e.Users))
 	}
 }
