@@ -4,9 +4,38 @@ package lockfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 )
+
+// noFollow makes opening the lock file fail on a symbolic link instead of
+// creating or truncating whatever it points to.
+const noFollow = syscall.O_NOFOLLOW
+
+// checkDir refuses a lock folder that is not a real folder of the user's,
+// writable by nobody else: whoever can write there can plant the lock file
+// (a symbolic link to one of the user's files, or a lock they hold forever).
+func checkDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: %s is not a folder (a symbolic link?); remove it and the helper makes its own", ErrUnsafe, dir)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("%w: cannot read the owner of %s", ErrUnsafe, dir)
+	}
+	if uid := os.Getuid(); int(st.Uid) != uid {
+		return fmt.Errorf("%w: lock folder %s belongs to uid %d, not to you (uid %d); remove it and the helper makes its own", ErrUnsafe, dir, st.Uid, uid)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("%w: lock folder %s is writable by others (mode %#o); run chmod 700 %s", ErrUnsafe, dir, perm, dir)
+	}
+	return nil
+}
 
 func tryLock(f *os.File) (bool, error) {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)

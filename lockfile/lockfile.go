@@ -5,6 +5,7 @@ package lockfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,11 @@ import (
 
 // ErrTimeout means another process held the lock for the whole wait.
 var ErrTimeout = errors.New("timed out waiting for the lock")
+
+// ErrUnsafe means the lock folder or file could be controlled by someone
+// else (Unix): the folder belongs to another user or others can write to
+// it, or a symbolic link sits at the lock path. Callers go on unlocked.
+var ErrUnsafe = errors.New("unsafe lock location")
 
 // Dir is where the helper keeps its lock files: the user's runtime folder
 // (tmpfs, per user) when there is one, else the user cache folder.
@@ -33,13 +39,24 @@ func FileName(host string) string {
 }
 
 // Acquire takes the exclusive lock on path, waiting at most timeout. The
-// folder is created 0700 and the file 0600.
+// folder is created 0700 and the file 0600. On Unix the folder must be the
+// user's and writable by nobody else, and a symbolic link at path is
+// refused, never followed (ErrUnsafe).
 func Acquire(path string, timeout time.Duration) (release func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil {
+		// The errno for a link under O_NOFOLLOW differs across systems
+		// (ELOOP, EMLINK, EFTYPE): ask the file system what is there.
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%w: lock file %s is a symbolic link; not following it (remove it)", ErrUnsafe, path)
+		}
 		return nil, err
 	}
 	deadline := time.Now().Add(timeout)
