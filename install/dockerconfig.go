@@ -9,41 +9,52 @@ import (
 	"os"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 )
 
 // HelperName is the credHelpers value that makes docker run
 // docker-credential-idpbuilder.
 const HelperName = "idpbuilder"
 
-// wire sets credHelpers[host] to us for every host and drops any auths[host]
-// that holds a credential (a plain-text password left by an earlier manual
-// login, which is exactly what the helper replaces). It reports each change.
-func wire(o *object, hosts []string) (changes []string, err error) {
+// wire sets credHelpers[host] to us for every host and drops the auths
+// entries for host that hold the cluster's own credential (a plain-text
+// password left by the `docker login` idpbuilder's documentation shows,
+// which is exactly what the helper replaces). A credential that is not the
+// cluster's is never removed: keepUnclaimed let the host through only when
+// --registry named it, and credHelpers wins over it. It reports each change.
+func wire(o *object, hosts []string, creds map[string]cluster.Credentials) (changes []string, err error) {
 	helpers, _, err := o.subObject("credHelpers")
 	if err != nil {
 		return nil, err
 	}
 	ourValue, _ := json.Marshal(HelperName)
 	for _, h := range hosts {
-		if cur, ok := helpers.get(h); ok && bytes.Equal(bytes.TrimSpace(cur), ourValue) {
+		cur, ok := helpers.get(h)
+		if ok && bytes.Equal(bytes.TrimSpace(cur), ourValue) {
 			continue
 		}
 		helpers.set(h, ourValue)
-		changes = append(changes, "credHelpers["+h+"] = "+HelperName)
+		change := "credHelpers[" + h + "] = " + HelperName
+		var was string
+		if ok && json.Unmarshal(cur, &was) == nil && was != "" {
+			change += fmt.Sprintf(" (was %q)", was)
+		}
+		changes = append(changes, change)
 	}
 	if len(changes) > 0 {
 		o.set("credHelpers", helpers.compact())
 	}
-	removed, err := dropStoredAuths(o, hosts)
+	removed, err := dropStoredAuths(o, hosts, creds)
 	if err != nil {
 		return nil, err
 	}
 	return append(changes, removed...), nil
 }
 
-// dropStoredAuths removes auths[host] entries that carry a credential; an
-// empty entry (docker writes `{}` after a login through a helper) stays.
-func dropStoredAuths(o *object, hosts []string) (changes []string, err error) {
+// dropStoredAuths removes the auths entries for hosts that hold the
+// cluster's credential; an empty entry (docker writes `{}` after a login
+// through a helper) and anyone else's credential stay.
+func dropStoredAuths(o *object, hosts []string, creds map[string]cluster.Credentials) (changes []string, err error) {
 	if _, ok := o.get("auths"); !ok {
 		return nil, nil
 	}
@@ -52,16 +63,14 @@ func dropStoredAuths(o *object, hosts []string) (changes []string, err error) {
 		return nil, err
 	}
 	for _, h := range hosts {
-		raw, ok := auths.get(h)
-		if !ok {
-			continue
+		for _, k := range authKeys(auths, h) {
+			raw, _ := auths.get(k)
+			if classifyAuth(raw, creds[h]) != authCluster {
+				continue
+			}
+			auths.delete(k)
+			changes = append(changes, "removed the stored password auths["+k+"] (the cluster's, left by an earlier login; the helper replaces it)")
 		}
-		var entry map[string]json.RawMessage
-		if json.Unmarshal(raw, &entry) == nil && len(entry) == 0 {
-			continue
-		}
-		auths.delete(h)
-		changes = append(changes, "removed the stored password auths["+h+"] (left by an earlier login; the helper replaces it)")
 	}
 	if len(changes) > 0 {
 		o.set("auths", auths.compact())

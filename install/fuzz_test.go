@@ -25,7 +25,7 @@ func FuzzEditor(f *testing.F) {
 			t.Fatalf("parseObject accepted what encoding/json rejects: %q", data)
 		}
 		lay := detectLayout(data)
-		if _, err := wire(o, []string{"h:1"}); err != nil {
+		if _, err := wire(o, []string{"h:1"}, nil); err != nil {
 			return // a credHelpers or auths that is not an object is refused
 		}
 		out := o.render(lay.indent, lay.trailingNewline)

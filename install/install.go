@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -90,11 +89,11 @@ func (in *Installer) Install(opts Options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
 	defer cancel()
 
-	found, caPEM, err := in.discover(ctx, kc, rep)
+	found, err := in.discover(ctx, kc, rep)
 	if err != nil {
 		return err
 	}
-	hosts, err := mergeHosts(found, opts.Registries)
+	hosts, explicit, err := mergeHosts(found.hosts, opts.Registries)
 	if err != nil {
 		return err
 	}
@@ -105,43 +104,33 @@ func (in *Installer) Install(opts Options) error {
 	// A docker config that cannot be edited stops install before anything
 	// is written.
 	dockerConfig := in.dockerConfigPath(opts.DockerConfigDir)
-	if _, err := editJSONFile(dockerConfig, true, true, func(o *object) ([]string, error) { return wire(o, hosts) }); err != nil {
+	if _, err := editJSONFile(dockerConfig, true, true, func(o *object) ([]string, error) { return wire(o, hosts, nil) }); err != nil {
 		return err
 	}
-
-	// The credentials must be readable before anything points at us.
-	creds, err := kc.ReadSecret(ctx, config.DefaultNamespace, config.DefaultSecret)
-	if err != nil {
-		return err
-	}
-	rep.line("ok", "secret %s/%s in context %s is readable (user %s)", config.DefaultNamespace, config.DefaultSecret, kc.Context(), creds.Username)
-
 	table, err := in.loadTable()
 	if err != nil {
 		return err
 	}
+	// The credentials must be readable before anything points at us.
+	creds, err := readSecrets(ctx, kc, rep, table, hosts)
+	if err != nil {
+		return err
+	}
+	files := readConfigFiles(append([]string{dockerConfig}, in.containersAuthFiles()...))
+	if hosts = keepUnclaimed(rep, hosts, explicit, files, creds); len(hosts) == 0 {
+		return errors.New("no registry left to install: each one found is someone else's (see the warnings above); name one with --registry HOST to take it over")
+	}
+
 	kubeconfig := opts.Kubeconfig
 	if kubeconfig != "" {
 		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
 			return err
 		}
 	}
-	tableChanged := !table.FromFile
-	if !table.FromFile {
-		// The built-in default only stood in for a missing file.
-		table.Registries = map[string]config.Registry{}
-	}
-	for _, h := range hosts {
-		want := config.Registry{Context: kc.Context(), Kubeconfig: kubeconfig}
-		if cur, ok := table.Registries[h]; !ok || cur.Context != want.Context || cur.Kubeconfig != want.Kubeconfig {
-			table.Registries[h] = want
-			tableChanged = true
-		}
-	}
-
+	tableChanged := recordHosts(table, hosts, config.Registry{Context: kc.Context(), Kubeconfig: kubeconfig})
 	if opts.TrustCA {
 		before := len(table.Installed)
-		if err := in.trustCA(rep, table, hosts, caPEM, opts); err != nil {
+		if err := in.trustCA(rep, table, hosts, found.caPEM, opts); err != nil {
 			return err
 		}
 		tableChanged = tableChanged || len(table.Installed) != before
@@ -158,45 +147,11 @@ func (in *Installer) Install(opts Options) error {
 	rep.line(status, "helper config %s: %s", table.Path, strings.Join(hosts, ", "))
 
 	if !opts.DryRun {
-		h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings,
-			Resolve: func(string, string) (helper.Cluster, error) { return kc, nil }}
-		for _, host := range hosts {
-			res, err := h.Refresh(host)
-			switch {
-			case err != nil:
-				rep.line("warning", "%s: cache not primed: %v", host, err)
-			case res.Override:
-				rep.line("warning", "%s: credentials stored by 'docker login' win over the cluster's; 'docker logout %s' drops them", host, host)
-			case !res.Cached:
-				rep.line("warning", "%s: not cached (%v); every push reads the cluster", host, res.CacheErr)
-			default:
-				rep.line("ok", "%s: credentials cached in the OS keyring", host)
-			}
-		}
+		in.primeCache(rep, table, kc, hosts)
 	}
-
-	changes, err := editJSONFile(dockerConfig, true, opts.DryRun, func(o *object) ([]string, error) { return wire(o, hosts) })
-	if err != nil {
+	if err := in.wireFiles(rep, dockerConfig, hosts, creds, opts.DryRun); err != nil {
 		return err
 	}
-	reportFile(rep, "docker config "+dockerConfig, changes)
-
-	for _, path := range in.containersAuthFiles() {
-		changes, err := editJSONFile(path, false, opts.DryRun, func(o *object) ([]string, error) {
-			if !holdsAuthFor(o, hosts) {
-				return nil, nil
-			}
-			return wire(o, hosts)
-		})
-		if err != nil {
-			rep.line("warning", "%v", err)
-			continue
-		}
-		if len(changes) > 0 {
-			reportFile(rep, "containers auth "+path, changes)
-		}
-	}
-
 	if opts.Git {
 		caFile := ""
 		if opts.TrustCA {
@@ -209,6 +164,93 @@ func (in *Installer) Install(opts Options) error {
 		rep.line("ok", "%s", c.Detail)
 	} else {
 		rep.line("warning", "%s: %s", c.Detail, c.Fix)
+	}
+	return nil
+}
+
+// readSecrets reads, once each, the secrets the hosts' table entries name
+// (idpbuilder's by default), and gives each host its credentials.
+func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Table, hosts []string) (map[string]cluster.Credentials, error) {
+	type ref struct{ namespace, name string }
+	read := map[ref]cluster.Credentials{}
+	out := make(map[string]cluster.Credentials, len(hosts))
+	for _, h := range hosts {
+		reg := table.Registries[h].WithDefaults()
+		r := ref{reg.Namespace, reg.Secret}
+		creds, ok := read[r]
+		if !ok {
+			var err error
+			if creds, err = kc.ReadSecret(ctx, r.namespace, r.name); err != nil {
+				return nil, err
+			}
+			read[r] = creds
+			rep.line("ok", "secret %s/%s in context %s is readable (user %s)", r.namespace, r.name, kc.Context(), creds.Username)
+		}
+		out[h] = creds
+	}
+	return out, nil
+}
+
+// recordHosts points each host's table entry at the cluster install read.
+// It reports whether the table changed.
+func recordHosts(table *config.Table, hosts []string, want config.Registry) bool {
+	changed := !table.FromFile
+	if !table.FromFile {
+		// The built-in default only stood in for a missing file.
+		table.Registries = map[string]config.Registry{}
+	}
+	for _, h := range hosts {
+		if cur, ok := table.Registries[h]; !ok || cur.Context != want.Context || cur.Kubeconfig != want.Kubeconfig {
+			table.Registries[h] = want
+			changed = true
+		}
+	}
+	return changed
+}
+
+// primeCache reads the cluster into the keyring for each host, so the
+// first push pays nothing.
+func (in *Installer) primeCache(rep *report, table *config.Table, kc Cluster, hosts []string) {
+	h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings,
+		Resolve: func(string, string) (helper.Cluster, error) { return kc, nil }}
+	for _, host := range hosts {
+		res, err := h.Refresh(host)
+		switch {
+		case err != nil:
+			rep.line("warning", "%s: cache not primed: %v", host, err)
+		case res.Override:
+			rep.line("warning", "%s: credentials stored by 'docker login' win over the cluster's; 'docker logout %s' drops them", host, host)
+		case !res.Cached:
+			rep.line("warning", "%s: not cached (%v); every push reads the cluster", host, res.CacheErr)
+		default:
+			rep.line("ok", "%s: credentials cached in the OS keyring", host)
+		}
+	}
+}
+
+// wireFiles points the docker config, and every containers auth file that
+// would shadow it, at the helper for the hosts.
+func (in *Installer) wireFiles(rep *report, dockerConfig string, hosts []string, creds map[string]cluster.Credentials, dryRun bool) error {
+	changes, err := editJSONFile(dockerConfig, true, dryRun, func(o *object) ([]string, error) { return wire(o, hosts, creds) })
+	if err != nil {
+		return err
+	}
+	reportFile(rep, "docker config "+dockerConfig, changes)
+
+	for _, path := range in.containersAuthFiles() {
+		changes, err := editJSONFile(path, false, dryRun, func(o *object) ([]string, error) {
+			if !holdsAuthFor(o, hosts) {
+				return nil, nil
+			}
+			return wire(o, hosts, creds)
+		})
+		if err != nil {
+			rep.line("warning", "%v", err)
+			continue
+		}
+		if len(changes) > 0 {
+			reportFile(rep, "containers auth "+path, changes)
+		}
 	}
 	return nil
 }
@@ -234,79 +276,30 @@ func holdsAuthFor(o *object, hosts []string) bool {
 	return false
 }
 
-// discover finds the registry hosts from the Localbuild objects. A cluster
-// without the resource (an older idpbuilder) gives the default host.
-func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (hosts []string, caPEM string, err error) {
-	builds, err := kc.Localbuilds(ctx)
-	if errors.Is(err, secrets.ErrNoLocalbuildResource) {
-		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), config.DefaultRegistry)
-		return []string{config.DefaultRegistry}, "", nil
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	if len(builds) == 0 {
-		rep.line("warning", "context %s has no Localbuild object: using %s", kc.Context(), config.DefaultRegistry)
-		return []string{config.DefaultRegistry}, "", nil
-	}
-	// idpbuilder uses the first Localbuild; one cluster normally has one.
-	lb := builds[0]
-	if len(builds) > 1 {
-		rep.line("warning", "context %s has %d Localbuild objects; using %s, as idpbuilder does", kc.Context(), len(builds), lb.Name)
-	}
-	hosts = RegistryHosts(lb)
-	if lb.UsePathRouting {
-		rep.line("warning", "Localbuild %s uses path routing; Gitea's registry needs subdomain routing (idpbuilder create without --use-path-routing), so pushes to %s may fail", lb.Name, hosts[0])
-	}
-	return hosts, lb.SelfSignedCert, nil
-}
-
-// RegistryHosts gives the registry hosts a Localbuild serves: gitea.<host>:<port>
-// with subdomain routing (and gitea.<ingressHost>:<port> when that differs),
-// <host>:<port> with path routing.
-func RegistryHosts(lb secrets.Localbuild) []string {
-	host, port := lb.Host, lb.Port
-	if host == "" {
-		host = "cnoe.localtest.me"
-	}
-	if port == "" {
-		port = "8443"
-	}
-	join := func(h string) string {
-		h = strings.ToLower(h)
-		if (lb.Protocol == "http" && port == "80") || (lb.Protocol != "http" && port == "443") {
-			return h // clients send the bare host for the default port
-		}
-		return net.JoinHostPort(h, port)
-	}
-	if lb.UsePathRouting {
-		return []string{join(host)}
-	}
-	hosts := []string{join("gitea." + host)}
-	if lb.IngressHost != "" && !strings.EqualFold(lb.IngressHost, host) {
-		hosts = append(hosts, join("gitea."+lb.IngressHost))
-	}
-	return hosts
-}
-
-func mergeHosts(found, extra []string) ([]string, error) {
+// mergeHosts adds the --registry hosts to the discovered ones; explicit
+// marks those the user named, which install may take over from another
+// helper or credential.
+func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool, err error) {
 	set := map[string]bool{}
 	for _, h := range found {
 		set[h] = true
 	}
+	explicit = map[string]bool{}
 	for _, r := range extra {
 		h, err := config.Normalize(r)
-		if err != nil {
-			return nil, fmt.Errorf("--registry: %w", err)
+		if err == nil {
+			err = checkRegistry(h)
 		}
-		set[h] = true
+		if err != nil {
+			return nil, nil, fmt.Errorf("--registry: %w", err)
+		}
+		set[h], explicit[h] = true, true
 	}
-	out := make([]string, 0, len(set))
 	for h := range set {
-		out = append(out, h)
+		hosts = append(hosts, h)
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(hosts)
+	return hosts, explicit, nil
 }
 
 func (in *Installer) loadTable() (*config.Table, error) {

@@ -94,7 +94,8 @@ func TestInstallAndUninstall(t *testing.T) {
 	os.WriteFile(dockerCfg, []byte(original), 0o600)
 	podmanAuth := filepath.Join(r.home, "run", "containers", "auth.json")
 	os.MkdirAll(filepath.Dir(podmanAuth), 0o700)
-	os.WriteFile(podmanAuth, []byte(`{"auths":{"gitea.cnoe.localtest.me:8443":{"auth":"Z2l0ZWFBZG1pbjpvbGQ="}}}`), 0o600)
+	// What `podman login` with the cluster's password leaves.
+	os.WriteFile(podmanAuth, []byte(`{"auths":{"gitea.cnoe.localtest.me:8443":{"auth":"`+clusterAuth+`"}}}`), 0o600)
 
 	if err := r.in.Install(Options{TrustCA: true}); err != nil {
 		t.Fatalf("Install: %v\n%s", err, r.out)
@@ -103,7 +104,7 @@ func TestInstallAndUninstall(t *testing.T) {
 	if cfg := read(t, dockerCfg); !strings.Contains(cfg, `"`+host+`": "idpbuilder"`) || !strings.Contains(cfg, `"credsStore": "desktop"`) {
 		t.Fatalf("docker config: %s", cfg)
 	}
-	if a := read(t, podmanAuth); strings.Contains(a, "Z2l0ZWFBZG1pbjpvbGQ=") || !strings.Contains(a, `"idpbuilder"`) {
+	if a := read(t, podmanAuth); strings.Contains(a, clusterAuth) || !strings.Contains(a, `"idpbuilder"`) {
 		t.Fatalf("containers auth still shadows us: %s", a)
 	}
 	tbl, err := config.Load(filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json"))

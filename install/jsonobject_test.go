@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 )
 
 // dockerWritten renders v as the docker CLI saves its config.
@@ -47,7 +49,7 @@ func TestInstallThenUninstallIsByteForByte(t *testing.T) {
 				t.Fatal(err)
 			}
 			lay := detectLayout([]byte(original))
-			changes, err := wire(o, hosts)
+			changes, err := wire(o, hosts, nil)
 			if err != nil || len(changes) != 2 {
 				t.Fatalf("wire: %v, %v", changes, err)
 			}
@@ -70,7 +72,7 @@ func TestInstallThenUninstallIsByteForByte(t *testing.T) {
 			}
 			// A second install changes nothing.
 			o2, _ := parseObject(installed)
-			if changes, _ := wire(o2, hosts); len(changes) != 0 {
+			if changes, _ := wire(o2, hosts, nil); len(changes) != 0 {
 				t.Fatalf("second wire changed %v", changes)
 			}
 			o3, _ := parseObject(installed)
@@ -90,17 +92,28 @@ func jsonEqual(a, b any) bool {
 	return string(x) == string(y)
 }
 
-func TestWireRemovesPlainTextAuthOnlyForOurHosts(t *testing.T) {
-	o, _ := parseObject([]byte(`{"auths":{"gitea.cnoe.localtest.me:8443":{"auth":"Z2l0ZWFBZG1pbjpwdw=="},"ghcr.io":{"auth":"x"},"quay.io":{}}}`))
-	changes, err := wire(o, []string{"gitea.cnoe.localtest.me:8443", "quay.io"})
+func TestWireRemovesOnlyTheClustersPlainTextAuth(t *testing.T) {
+	const gitea, other = "gitea.cnoe.localtest.me:8443", "gitea.other.example:8443"
+	// giteaAdmin:pw is the cluster's; giteaAdmin:old (an earlier cluster's
+	// password, or anyone's) and an identity token are not.
+	o, _ := parseObject([]byte(`{"auths":{"` + gitea + `":{"auth":"Z2l0ZWFBZG1pbjpwdw=="},"` + other + `":{"auth":"Z2l0ZWFBZG1pbjpvbGQ="},` +
+		`"quay.io":{},"ghcr.io":{"auth":"x"},"gitea.third.example:8443":{"auth":"Z2l0ZWFBZG1pbjpwdw==","identitytoken":"t"}}}`))
+	creds := cluster.Credentials{Username: "giteaAdmin", Password: "pw"}
+	hosts := []string{gitea, other, "quay.io", "gitea.third.example:8443"}
+	changes, err := wire(o, hosts, map[string]cluster.Credentials{gitea: creds, other: creds, "gitea.third.example:8443": creds})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := string(o.render("\t", false))
-	if strings.Contains(out, "Z2l0ZWFBZG1pbjpwdw==") || !strings.Contains(out, `"ghcr.io"`) || !strings.Contains(out, `"quay.io": {}`) {
-		t.Fatalf("after wire: %s", out)
+	for _, kept := range []string{"Z2l0ZWFBZG1pbjpvbGQ=", `"ghcr.io"`, `"quay.io": {}`, `"identitytoken": "t"`} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("wire lost %s: %s", kept, out)
+		}
 	}
-	if len(changes) != 3 || !strings.Contains(changes[2], "removed the stored password") {
+	if strings.Contains(out, `"`+gitea+`": {`) {
+		t.Errorf("the cluster's stored password is still there: %s", out)
+	}
+	if len(changes) != 5 || !strings.Contains(changes[4], "removed the stored password auths["+gitea+"]") {
 		t.Fatalf("changes = %q", changes)
 	}
 }
@@ -125,14 +138,14 @@ func TestParseObjectRejects(t *testing.T) {
 
 func TestWireRejectsNonObjectCredHelpers(t *testing.T) {
 	o, _ := parseObject([]byte(`{"credHelpers":["x"]}`))
-	if _, err := wire(o, []string{"h:1"}); err == nil {
+	if _, err := wire(o, []string{"h:1"}, nil); err == nil {
 		t.Fatal("wire accepted a credHelpers array")
 	}
 }
 
 func TestEditJSONFile(t *testing.T) {
 	dir := t.TempDir()
-	edit := func(o *object) ([]string, error) { return wire(o, []string{"h:1"}) }
+	edit := func(o *object) ([]string, error) { return wire(o, []string{"h:1"}, nil) }
 
 	// Missing file: created 0600 when asked, left absent otherwise.
 	path := filepath.Join(dir, "new", "config.json")
@@ -196,7 +209,7 @@ func TestEditJSONFileRedoesAfterAConcurrentWrite(t *testing.T) {
 			// docker login writes its own entry while we edit.
 			os.WriteFile(path, []byte(`{"auths":{"other.io":{"auth":"eA=="}}}`), 0o600)
 		}
-		return wire(o, []string{"h:1"})
+		return wire(o, []string{"h:1"}, nil)
 	})
 	if err != nil {
 		t.Fatal(err)

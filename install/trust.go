@@ -48,13 +48,20 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 			filepath.Join(in.xdgConfigHome(), "docker", "certs.d"),             // rootless dockerd
 		}
 		for _, d := range userDirs {
-			if err := in.writeTrusted(rep, table, filepath.Join(d, h, "ca.crt"), ca, opts.DryRun); err != nil {
+			path, err := certsDFile(d, h)
+			if err != nil {
+				return err
+			}
+			if err := in.writeTrusted(rep, table, path, ca, opts.DryRun); err != nil {
 				return err
 			}
 		}
 		for _, d := range []string{"/etc/containers/certs.d", "/etc/docker/certs.d"} {
-			path := filepath.Join(in.SystemRoot+d, h, "ca.crt")
-			err := in.writeTrusted(rep, table, path, ca, opts.DryRun)
+			path, err := certsDFile(in.SystemRoot+d, h)
+			if err != nil {
+				return err
+			}
+			err = in.writeTrusted(rep, table, path, ca, opts.DryRun)
 			if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
 				sudo = append(sudo, fmt.Sprintf("sudo install -D -m 0644 %s %s", caCopy, filepath.Join(d, h, "ca.crt")))
 				continue
@@ -75,6 +82,16 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 	}
 	rep.line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
 	return nil
+}
+
+// certsDFile is dir/host/ca.crt, refused unless host names exactly one
+// folder right under dir: install writes there, and uninstall deletes.
+func certsDFile(dir, host string) (string, error) {
+	p := filepath.Join(dir, host, "ca.crt")
+	if host == "" || host == "." || host == ".." || strings.ContainsAny(host, `/\`) || filepath.Dir(filepath.Dir(p)) != filepath.Clean(dir) {
+		return "", fmt.Errorf("registry %q does not name a folder under %s; nothing was written there", host, dir)
+	}
+	return p, nil
 }
 
 func parseCA(caPEM string) ([]byte, error) {

@@ -20,11 +20,17 @@ const installHelp = `Usage: docker-credential-idpbuilder install [flags]
 
 Wires docker, buildx, crane, skopeo, podman and buildah to the idpbuilder
 cluster's Gitea registry:
-  - finds the registry hosts from the cluster's Localbuild (gitea.<host>:<port>)
+  - finds the registry hosts from the cluster's Localbuild (gitea.<host>:<port>);
+    a Localbuild whose host, ingressHost, port or protocol is not a plain
+    host name, a port 1-65535, http or https stops install, nothing written
   - checks that the secret gitea/gitea-credential is readable, caches it
   - records host -> context in the helper's config file
-  - sets credHelpers[host] = "idpbuilder" in the docker config, removing a
-    plain-text password an earlier 'docker login' left there
+  - sets credHelpers[host] = "idpbuilder" in the docker config, removing the
+    cluster's plain-text password an earlier 'docker login' left there
+  - leaves alone, with a warning, a host found in the Localbuild that the
+    docker config or a containers auth.json gives to another credential
+    helper or to a credential that is not the cluster's; --registry HOST
+    takes it over explicitly
   - does the same in containers auth.json files that would shadow it
   - gives git the helper for https://HOST (credential.https://HOST.helper in
     the global git config, through git config), unless --git=false
@@ -84,7 +90,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	var registries stringList
 	fs.StringVar(&opts.Context, "context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
-	fs.Var(&registries, "registry", "registry `host:port` to add by hand (repeatable)")
+	fs.Var(&registries, "registry", "registry `host:port` to add by hand, taken over even when another helper or credential holds it (repeatable)")
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
 	fs.BoolVar(&opts.Git, "git", true, "give git the helper for the registry hosts (credential.https://HOST.helper in the global git config); --git=false skips it")

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,8 +35,16 @@ const unknownDocker = `{
 }
 `
 
+// containersAuth holds the cluster's own credential for registry, as
+// `podman login` with the idpbuilder password leaves it: install removes
+// that one (anyone else's credential makes it leave the registry alone).
 func containersAuth(registry string) string {
-	return `{"auths": {"` + registry + `": {"auth": "Z2l0ZWFBZG1pbjp4"}, "quay.io": {"auth": "eDp5"}}, "x-unknown": {"a": [true, false]}}`
+	return `{"auths": {"` + registry + `": {"auth": "` + rigAuth() + `"}, "quay.io": {"auth": "eDp5"}}, "x-unknown": {"a": [true, false]}}`
+}
+
+// rigAuth is the auths value of the rig's credential, giteaAdmin:<canary>.
+func rigAuth() string {
+	return base64.StdEncoding.EncodeToString([]byte("giteaAdmin:" + theRig.canary))
 }
 
 // keeps checks path parses as a JSON object and holds every key of want
@@ -123,7 +132,7 @@ func TestFilesInstallKilledAtRandomPoints(t *testing.T) {
 			data, _ := os.ReadFile(authFile)
 			json.Unmarshal(data, &o)
 			if a, _ := o["auths"].(map[string]any); a[r.registry] == nil {
-				a[r.registry] = map[string]any{"auth": "Z2l0ZWFBZG1pbjp4"}
+				a[r.registry] = map[string]any{"auth": rigAuth()}
 				out, _ := json.Marshal(o)
 				os.WriteFile(authFile, out, 0o600)
 			}

@@ -1,0 +1,153 @@
+package install
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+)
+
+// discovery is what the cluster's Localbuild says about its registry.
+type discovery struct {
+	hosts []string
+	// protocol is "http" or "https" as the Localbuild states it, empty when
+	// it states none (or there is no Localbuild).
+	protocol string
+	caPEM    string
+}
+
+// discover finds the registry hosts from the Localbuild objects. A cluster
+// without the resource (an older idpbuilder) gives the default host.
+func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (discovery, error) {
+	builds, err := kc.Localbuilds(ctx)
+	if errors.Is(err, secrets.ErrNoLocalbuildResource) {
+		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), config.DefaultRegistry)
+		return discovery{hosts: []string{config.DefaultRegistry}}, nil
+	}
+	if err != nil {
+		return discovery{}, err
+	}
+	if len(builds) == 0 {
+		rep.line("warning", "context %s has no Localbuild object: using %s", kc.Context(), config.DefaultRegistry)
+		return discovery{hosts: []string{config.DefaultRegistry}}, nil
+	}
+	// idpbuilder uses the first Localbuild; one cluster normally has one.
+	lb := builds[0]
+	if len(builds) > 1 {
+		rep.line("warning", "context %s has %d Localbuild objects; using %s, as idpbuilder does", kc.Context(), len(builds), lb.Name)
+	}
+	if err := validateLocalbuild(lb); err != nil {
+		return discovery{}, err
+	}
+	lb.Protocol = strings.ToLower(lb.Protocol)
+	hosts := RegistryHosts(lb)
+	if lb.UsePathRouting {
+		rep.line("warning", "Localbuild %s uses path routing; Gitea's registry needs subdomain routing (idpbuilder create without --use-path-routing), so pushes to %s may fail", lb.Name, hosts[0])
+	}
+	return discovery{hosts: hosts, protocol: lb.Protocol, caPEM: lb.SelfSignedCert}, nil
+}
+
+// validateLocalbuild treats the fields that name the registry as the user
+// input they are: whoever can edit the Localbuild chooses them, and they
+// become config keys, folder names under certs.d and git config URLs. An
+// empty field means idpbuilder's default.
+func validateLocalbuild(lb secrets.Localbuild) error {
+	bad := func(field, value, want string) error {
+		return fmt.Errorf("Localbuild %s: spec.buildCustomization.%s is %q, which is not %s; nothing was written: correct the Localbuild (or recreate the cluster with idpbuilder)", lb.Name, field, value, want)
+	}
+	for _, f := range []struct{ field, value string }{{"host", lb.Host}, {"ingressHost", lb.IngressHost}} {
+		if f.value != "" && checkHostName(f.value) != nil {
+			return bad(f.field, f.value, "a host name (letters, digits, '-', '_' and dots)")
+		}
+	}
+	if lb.Port != "" && checkPort(lb.Port) != nil {
+		return bad("port", lb.Port, "a port number (1-65535)")
+	}
+	if p := strings.ToLower(lb.Protocol); p != "" && p != "http" && p != "https" {
+		return bad("protocol", lb.Protocol, "http or https")
+	}
+	return nil
+}
+
+// checkHostName accepts what config.Normalize accepts as a bare host name
+// (no port, scheme or path) whose dot-separated labels are all non-empty,
+// so that no value reads as "." or ".." in a path.
+func checkHostName(h string) error {
+	n, err := config.Normalize(h)
+	if err != nil {
+		return err
+	}
+	if n != strings.ToLower(h) || strings.ContainsAny(h, ":[]") {
+		return fmt.Errorf("%q is not a bare host name", h)
+	}
+	if len(h) > 253 || slices.Contains(strings.Split(h, "."), "") {
+		return fmt.Errorf("%q has an empty label", h)
+	}
+	return nil
+}
+
+// checkPort accepts a port number 1-65535 written as Go writes it (no sign,
+// no leading zero), so one port has one spelling in the config keys.
+func checkPort(p string) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
+		return fmt.Errorf("%q is not a port number (1-65535)", p)
+	}
+	return nil
+}
+
+// checkRegistry checks a normalised host[:port] before it names a folder or
+// a config key: the host part must be an IP literal or a host name with no
+// empty label, the port a number 1-65535.
+func checkRegistry(hostport string) error {
+	host, port := hostport, ""
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host, port = h, p
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) == nil {
+		if err := checkHostName(host); err != nil {
+			return fmt.Errorf("registry %q: %w", hostport, err)
+		}
+	}
+	if port != "" {
+		if err := checkPort(port); err != nil {
+			return fmt.Errorf("registry %q: %w", hostport, err)
+		}
+	}
+	return nil
+}
+
+// RegistryHosts gives the registry hosts a Localbuild serves: gitea.<host>:<port>
+// with subdomain routing (and gitea.<ingressHost>:<port> when that differs),
+// <host>:<port> with path routing.
+func RegistryHosts(lb secrets.Localbuild) []string {
+	host, port := lb.Host, lb.Port
+	if host == "" {
+		host = "cnoe.localtest.me"
+	}
+	if port == "" {
+		port = "8443"
+	}
+	join := func(h string) string {
+		h = strings.ToLower(h)
+		if (lb.Protocol == "http" && port == "80") || (lb.Protocol != "http" && port == "443") {
+			return h // clients send the bare host for the default port
+		}
+		return net.JoinHostPort(h, port)
+	}
+	if lb.UsePathRouting {
+		return []string{join(host)}
+	}
+	hosts := []string{join("gitea." + host)}
+	if lb.IngressHost != "" && !strings.EqualFold(lb.IngressHost, host) {
+		hosts = append(hosts, join("gitea."+lb.IngressHost))
+	}
+	return hosts
+}

@@ -1,0 +1,116 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Issue #10, items 6-9 and 11: what install reads from the cluster is
+// input, and a second install keeps what the first recorded.
+
+// patchLocalbuild merges spec into the rig's Localbuild buildCustomization
+// and puts the original back when the test ends.
+func patchLocalbuild(t *testing.T, spec string) {
+	t.Helper()
+	r := theRig
+	admin := r.newUser(t)
+	kubectl := func(args ...string) {
+		t.Helper()
+		admin.must("", "kubectl", append([]string{"--kubeconfig", r.env["RIG_KUBECONFIG"]}, args...)...)
+	}
+	t.Cleanup(func() {
+		// kube.sh up re-applies the manifest; a field the manifest does not
+		// set (ingressHost) must be removed by hand.
+		kubectl("patch", "localbuild", "localdev", "--type=merge", "-p", `{"spec":{"buildCustomization":{"ingressHost":null}}}`)
+		if err := r.script("kube.sh", "up"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	kubectl("patch", "localbuild", "localdev", "--type=merge", "-p", `{"spec":{"buildCustomization":`+spec+`}}`)
+}
+
+// machineFiles records every file (with its content) and folder under the
+// user's HOME and the system certs.d folders, to prove nothing was written.
+func machineFiles(t *testing.T, u *user) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, dir := range []string{u.home, "/etc/docker", "/etc/containers"} {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // a folder that does not exist
+			}
+			if d.IsDir() {
+				out[p] = "dir"
+			} else if data, err := os.ReadFile(p); err == nil {
+				out[p] = string(data)
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+func unchanged(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	for p, v := range after {
+		if w, ok := before[p]; !ok || w != v {
+			t.Errorf("%s was written", p)
+		}
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			t.Errorf("%s was removed", p)
+		}
+	}
+}
+
+func TestHabitsInstallHostileLocalbuild(t *testing.T) {
+	theirs := `{"auth": "` + base64.StdEncoding.EncodeToString([]byte("someone:their-ghcr-token")) + `"}`
+	tests := []struct {
+		name, spec string
+		// stderr is the one error line, stdout what install says first.
+		stderr, stdout string
+	}{
+		{name: "port climbing out of certs.d", spec: `{"port":"8443/../../x"}`,
+			stderr: `spec.buildCustomization.port is "8443/../../x", which is not a port number (1-65535)`},
+		{name: "ingressHost with a space", spec: `{"ingressHost":"idp example"}`,
+			stderr: `spec.buildCustomization.ingressHost is "idp example", which is not a host name`},
+		{name: "path routing onto ghcr.io", spec: `{"host":"ghcr.io","port":"443","usePathRouting":true}`,
+			stderr: "no registry left to install",
+			stdout: "ghcr.io: skipped, nothing of it touched: " + "%DOCKER%" + " has auths[ghcr.io], a credential that is not the cluster's"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			patchLocalbuild(t, tt.spec)
+			u := theRig.newUser(t)
+			cfg := filepath.Join(u.dockerConfig, "config.json")
+			var docker map[string]any
+			json.Unmarshal([]byte(unknownDocker), &docker)
+			docker["auths"].(map[string]any)["ghcr.io"] = json.RawMessage(theirs)
+			data, _ := json.MarshalIndent(docker, "", "\t")
+			if err := os.WriteFile(cfg, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := machineFiles(t, u)
+			res := u.helper("", "install", "--trust-ca")
+			if res.code != 1 || strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, tt.stderr) {
+				t.Fatalf("install: exit %d, stderr %q, want one line with %q\nstdout:\n%s", res.code, res.stderr, tt.stderr, res.stdout)
+			}
+			if want := strings.ReplaceAll(tt.stdout, "%DOCKER%", cfg); !strings.Contains(res.stdout, want) {
+				t.Fatalf("stdout lacks %q:\n%s", want, res.stdout)
+			}
+			unchanged(t, before, machineFiles(t, u))
+			if _, err := os.Stat(u.config); err == nil {
+				t.Fatal("the helper config was written")
+			}
+			t.Logf("install said: %s%s", res.stdout, res.stderr)
+		})
+	}
+}
