@@ -191,17 +191,22 @@ func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Tab
 	return out, nil
 }
 
-// recordHosts points each host's table entry at the cluster install read.
-// It reports whether the table changed.
-func recordHosts(table *config.Table, hosts []string, want config.Registry) bool {
+// recordHosts points each host's table entry at the cluster install read
+// (context and kubeconfig), merging: what else the entry records (the
+// namespace and secret set with refresh, the protocol) stays. It reports
+// whether the table changed.
+func recordHosts(table *config.Table, hosts []string, source config.Registry) bool {
 	changed := !table.FromFile
 	if !table.FromFile {
 		// The built-in default only stood in for a missing file.
 		table.Registries = map[string]config.Registry{}
 	}
 	for _, h := range hosts {
-		if cur, ok := table.Registries[h]; !ok || cur.Context != want.Context || cur.Kubeconfig != want.Kubeconfig {
-			table.Registries[h] = want
+		cur, ok := table.Registries[h]
+		next := cur
+		next.Context, next.Kubeconfig = source.Context, source.Kubeconfig
+		if !ok || next != cur {
+			table.Registries[h] = next
 			changed = true
 		}
 	}

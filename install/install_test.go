@@ -27,14 +27,24 @@ type fakeCluster struct {
 	builds    []secrets.Localbuild
 	buildsErr error
 	secretErr error
+	// context is the context name; empty is kind-localdev.
+	context string
+	// secretsRead lists the namespace/name of every secret read.
+	secretsRead []string
 }
 
-func (f *fakeCluster) Context() string     { return "kind-localdev" }
+func (f *fakeCluster) Context() string {
+	if f.context != "" {
+		return f.context
+	}
+	return "kind-localdev"
+}
 func (f *fakeCluster) Fingerprint() string { return "fp" }
 func (f *fakeCluster) Localbuilds(context.Context) ([]secrets.Localbuild, error) {
 	return f.builds, f.buildsErr
 }
-func (f *fakeCluster) ReadSecret(context.Context, string, string) (cluster.Credentials, error) {
+func (f *fakeCluster) ReadSecret(_ context.Context, namespace, name string) (cluster.Credentials, error) {
+	f.secretsRead = append(f.secretsRead, namespace+"/"+name)
 	return cluster.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
 }
 
@@ -225,6 +235,42 @@ func TestRegistryHosts(t *testing.T) {
 	for _, tt := range tests {
 		if got := strings.Join(RegistryHosts(tt.lb), " "); got != tt.want {
 			t.Errorf("RegistryHosts(%+v) = %q, want %q", tt.lb, got, tt.want)
+		}
+	}
+}
+
+// Re-running install with another context changes where the entry reads
+// from, and keeps what else it records: the namespace and secret (set with
+// refresh), the protocol. The recorded secret is the one install reads.
+func TestReinstallWithAnotherContextKeepsTheEntry(t *testing.T) {
+	const found, byHand = "gitea.cnoe.localtest.me:8443", "registry.example:5000"
+	kc := &fakeCluster{context: "kind-other", builds: []secrets.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443"}}}
+	r := newRig(t, kc)
+	tablePath := filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json")
+	kept := config.Registry{Context: "kind-localdev", Namespace: "idp", Secret: "registry-cred", Protocol: "http"}
+	old := &config.Table{Path: tablePath, Registries: map[string]config.Registry{found: kept, byHand: kept}}
+	os.MkdirAll(filepath.Dir(tablePath), 0o700)
+	if err := old.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.in.Install(Options{Context: "kind-other", Registries: []string{byHand}}); err != nil {
+		t.Fatalf("Install: %v\n%s", err, r.out)
+	}
+	tbl, err := config.Load(tablePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := kept
+	want.Context = "kind-other"
+	for _, h := range []string{found, byHand} {
+		if got := tbl.Registries[h]; got != want {
+			t.Errorf("entry %s = %+v, want %+v", h, got, want)
+		}
+	}
+	// Install's check and the cache priming both read the recorded secret.
+	for _, s := range kc.secretsRead {
+		if s != "idp/registry-cred" {
+			t.Errorf("secrets read: %v", kc.secretsRead)
 		}
 	}
 }

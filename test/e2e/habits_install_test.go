@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,58 @@ func TestHabitsInstallHostileLocalbuild(t *testing.T) {
 			}
 			t.Logf("install said: %s%s", res.stdout, res.stderr)
 		})
+	}
+}
+
+// registryEntry reads the user's helper config entry for host.
+func registryEntry(t *testing.T, u *user, host string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(u.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Registries map[string]map[string]string `json:"registries"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatalf("%s: %v", u.config, err)
+	}
+	return f.Registries[host]
+}
+
+// TestHabitsInstallAnotherContextKeepsTheEntry: the secret recorded with
+// refresh survives an install from another context (item 9).
+func TestHabitsInstallAnotherContextKeepsTheEntry(t *testing.T) {
+	r := theRig
+	u := r.newUser(t)
+	u.must("", fullHelper(), "install")
+	t.Cleanup(func() { u.helper("", "uninstall") })
+	u.must("", fullHelper(), "refresh", "--registry", r.registry, "--namespace", "gitea", "--secret", "gitea-credential")
+
+	// A second context on the same cluster, in the user's own kubeconfig.
+	kubeconfig := filepath.Join(u.home, "kubeconfig-other")
+	data, err := os.ReadFile(r.env["RIG_KUBECONFIG"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kubeconfig, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kubectl := func(args ...string) string {
+		t.Helper()
+		return u.must("", "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...).stdout
+	}
+	clusterName := kubectl("config", "view", "-o", `jsonpath={.contexts[?(@.name=="kind-localdev")].context.cluster}`)
+	userName := kubectl("config", "view", "-o", `jsonpath={.contexts[?(@.name=="kind-localdev")].context.user}`)
+	kubectl("config", "set-context", "other", "--cluster", clusterName, "--user", userName)
+
+	res := u.must("", fullHelper(), "install", "--context", "other", "--kubeconfig", kubeconfig)
+	got := registryEntry(t, u, r.registry)
+	want := map[string]string{"context": "other", "kubeconfig": kubeconfig, "namespace": "gitea", "secret": "gitea-credential"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("entry after install --context other: %v, want %v\n%s", got, want, res.stdout)
+	}
+	if a := u.get(r.registry); a.Secret != r.canary {
+		t.Fatal("get after the second install did not answer")
 	}
 }
