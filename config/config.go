@@ -97,8 +97,40 @@ func DefaultTable(path string) *Table {
 	return &Table{Registries: map[string]Registry{DefaultRegistry: {}}, Path: path}
 }
 
-// Load reads the table at path; a missing file gives the default table.
+// Load reads the table at path; a missing file gives the default table. A
+// table that cannot be served as written (see Validate) is an error.
 func Load(path string) (*Table, error) {
+	t, err := LoadForEdit(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Validate refuses entries whose meaning would depend on where the helper
+// runs: a relative kubeconfig path is read from whatever folder docker or
+// git runs in, so a repository holding a file of that name would choose the
+// cluster (and run its exec plugin). It is never resolved against the
+// current folder.
+func (t *Table) Validate() error {
+	var bad []string
+	for _, host := range t.Hosts() {
+		if kc := t.Registries[host].Kubeconfig; kc != "" && !filepath.IsAbs(kc) {
+			bad = append(bad, fmt.Sprintf("registry %s has the relative kubeconfig path %q, which would be read from whatever folder the client runs in; record an absolute one: docker-credential-idpbuilder refresh --registry %s --kubeconfig /absolute/path", host, kc, host))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("helper config %s: %s", t.Path, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// LoadForEdit reads the table at path like Load, without Validate: for
+// commands that repair an entry Validate refuses.
+func LoadForEdit(path string) (*Table, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return DefaultTable(path), nil

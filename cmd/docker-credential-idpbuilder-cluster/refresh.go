@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
@@ -35,14 +36,18 @@ func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	if done, code := cli.ParseFlags(fs, refreshHelp, args, stdout, stderr); done {
 		return code
 	}
-	h, err := helper.FromEnvironment(getenv, stderr, resolveKube)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return exitError
-	}
-
 	changes := config.Registry{Context: *kubeContext, Kubeconfig: *kubeconfig, Namespace: *namespace, Secret: *secret}
-	hosts := h.Table.Hosts()
+	if changes.Kubeconfig != "" {
+		// Recorded as given, a relative path would be read from whatever
+		// folder docker runs in.
+		abs, err := filepath.Abs(changes.Kubeconfig)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: --kubeconfig: %v\n", name, err)
+			return exitError
+		}
+		changes.Kubeconfig = abs
+	}
+	var hosts []string
 	if *registry != "" {
 		host, err := config.Normalize(*registry)
 		if err != nil {
@@ -51,16 +56,42 @@ func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 		}
 		hosts = []string{host}
 	}
-	if changes != (config.Registry{}) || (*registry != "" && !has(h.Table, hosts[0])) {
-		if len(hosts) != 1 {
-			cli.UsageError(stderr, "several registries are configured; name one with --registry")
-			return exitUsage
+	if changes != (config.Registry{}) || *registry != "" {
+		// The table as it is on disk, not as the helper loads it: recording
+		// is how an entry the helper refuses (a relative kubeconfig) is
+		// repaired.
+		path, err := config.DefaultPath(getenv)
+		var t *config.Table
+		if err == nil {
+			t, err = config.LoadForEdit(path)
 		}
-		if err := record(h.Table, hosts[0], changes); err != nil {
+		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return exitError
 		}
-		fmt.Fprintf(stdout, "recorded %s in %s\n", hosts[0], h.Table.Path)
+		target := hosts
+		if target == nil {
+			target = t.Hosts()
+		}
+		if changes != (config.Registry{}) || !has(t, target[0]) {
+			if len(target) != 1 {
+				cli.UsageError(stderr, "several registries are configured; name one with --registry")
+				return exitUsage
+			}
+			if err := record(t, target[0], changes); err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", name, err)
+				return exitError
+			}
+			fmt.Fprintf(stdout, "recorded %s in %s\n", target[0], t.Path)
+		}
+	}
+	h, err := helper.FromEnvironment(getenv, stderr, resolveKube)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitError
+	}
+	if hosts == nil {
+		hosts = h.Table.Hosts()
 	}
 
 	failed := false
