@@ -80,12 +80,27 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound
 }
 
-// get fetches one API path (its segments are escaped) and returns the body
-// of a 200 answer. what names the object for error messages.
-func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]byte, error) {
+// restConfig is the client configuration client-go loads for the context,
+// and the fingerprint of what it will contact.
+func (c *Cluster) restConfig() (*rest.Config, string, error) {
 	cfg, err := c.clientConfig.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
+		return nil, "", fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
+	}
+	fp, err := cluster.ConfigFingerprint(cfg.Host, cfg.Insecure, cfg.ServerName, cfg.CAData, cfg.CAFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig context %q: %w", c.ref.Context, err)
+	}
+	return cfg, fp, nil
+}
+
+// get fetches one API path (its segments are escaped) and returns the body
+// of a 200 answer, and the fingerprint of the configuration it used. what
+// names the object for error messages.
+func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]byte, string, error) {
+	cfg, fp, err := c.restConfig()
+	if err != nil {
+		return nil, "", err
 	}
 	if cfg.ExecProvider != nil {
 		// stdin carries the credential-helper protocol, never a prompt.
@@ -94,11 +109,11 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	}
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
+		return nil, "", fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
 	}
 	base, _, err := rest.DefaultServerUrlFor(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.ref.Context, err)
+		return nil, "", fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.ref.Context, err)
 	}
 	escaped := make([]string, len(segments))
 	for i, seg := range segments {
@@ -108,7 +123,7 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	u.Path = path.Join(append([]string{"/", base.Path}, escaped...)...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
@@ -116,39 +131,39 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 		// client-go flattens exec plugin errors into text: the plugin, not
 		// the cluster, failed.
 		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
-		return nil, fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.ref.Context, why, c.ref.Context)
+		return nil, "", fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.ref.Context, why, c.ref.Context)
 	}
 	var unverified *tls.CertificateVerificationError
 	if errors.As(err, &unverified) {
 		// Not a cluster that is down: one whose certificate the kubeconfig's
 		// CA does not sign, so a cached answer must not stand in for it.
-		return nil, fmt.Errorf("the API server of context %q at %s has a certificate the kubeconfig's CA does not trust (%v): was the cluster recreated without updating the kubeconfig?", c.ref.Context, c.ref.Server, unverified.Err)
+		return nil, "", fmt.Errorf("the API server of context %q at %s has a certificate the kubeconfig's CA does not trust (%v): was the cluster recreated without updating the kubeconfig?", c.ref.Context, c.ref.Server, unverified.Err)
 	}
 	if err != nil {
 		why := err.Error()
 		if ctx.Err() != nil {
 			why = "no answer before the deadline"
 		}
-		return nil, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read %s (%s): is the idpbuilder cluster running?",
+		return nil, "", fmt.Errorf("%w: cannot reach the API server of context %q at %s to read %s (%s): is the idpbuilder cluster running?",
 			cluster.ErrUnreachable, c.ref.Context, c.ref.Server, what, why)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s from context %q: %v", cluster.ErrUnreachable, what, c.ref.Context, err)
+		return nil, "", fmt.Errorf("%w: reading %s from context %q: %v", cluster.ErrUnreachable, what, c.ref.Context, err)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
-		return body, nil
+		return body, fp, nil
 	case code == http.StatusUnauthorized:
-		return nil, &APIError{code, fmt.Sprintf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading %s: log in to the cluster again", c.ref.Context, what)}
+		return nil, "", &APIError{code, fmt.Sprintf("the API server of context %q rejected the kubeconfig's credentials (401 Unauthorized) reading %s: log in to the cluster again", c.ref.Context, what)}
 	case code == http.StatusForbidden:
-		return nil, &APIError{code, fmt.Sprintf("forbidden: the user of context %q may not read %s (403); see README.md for the RBAC rules the helper needs", c.ref.Context, what)}
+		return nil, "", &APIError{code, fmt.Sprintf("forbidden: the user of context %q may not read %s (403); see README.md for the RBAC rules the helper needs", c.ref.Context, what)}
 	case code == http.StatusNotFound:
-		return nil, &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.ref.Context)}
+		return nil, "", &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.ref.Context)}
 	default:
 		// The body is not quoted: it is the server's text, not ours to show.
-		return nil, fmt.Errorf("%w: the API server of context %q answered %s reading %s", cluster.ErrUnreachable, c.ref.Context, resp.Status, what)
+		return nil, "", fmt.Errorf("%w: the API server of context %q answered %s reading %s", cluster.ErrUnreachable, c.ref.Context, resp.Status, what)
 	}
 }
 
@@ -156,7 +171,7 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 // keys. ctx bounds the whole read, exec credential plugins included.
 func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error) {
 	what := "secret " + namespace + "/" + name
-	body, err := c.get(ctx, what, "api", "v1", "namespaces", namespace, "secrets", name)
+	body, fp, err := c.get(ctx, what, "api", "v1", "namespaces", namespace, "secrets", name)
 	if IsNotFound(err) {
 		return cluster.Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
 	}
@@ -167,7 +182,7 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (clust
 	if err := json.Unmarshal(body, &s); err != nil {
 		return cluster.Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.ref.Context)
 	}
-	creds := cluster.Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"])}
+	creds := cluster.Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"]), Fingerprint: fp}
 	var missing []string
 	if creds.Username == "" {
 		missing = append(missing, "username")
@@ -223,7 +238,7 @@ var ErrNoLocalbuildResource = errors.New("the cluster has no Localbuild resource
 
 // Localbuilds lists the cluster's Localbuild objects.
 func (c *Cluster) Localbuilds(ctx context.Context) ([]Localbuild, error) {
-	body, err := c.get(ctx, "Localbuild objects", "apis", "idpbuilder.cnoe.io", "v1alpha1", "localbuilds")
+	body, _, err := c.get(ctx, "Localbuild objects", "apis", "idpbuilder.cnoe.io", "v1alpha1", "localbuilds")
 	if IsNotFound(err) {
 		return nil, ErrNoLocalbuildResource
 	}

@@ -16,9 +16,11 @@ import (
 
 const readSecretHelp = `Usage: docker-credential-idpbuilder-cluster read-secret --context NAME [flags]
 
-Reads the secret and prints one JSON object on stdout: {"username","password"},
-or {"error","unreachable"} with exit status 1. docker-credential-idpbuilder
-runs it on a cache miss and reads the answer from a pipe.
+Reads the secret and prints one JSON object on stdout:
+{"username","password","fingerprint"} (fingerprint: of the configuration
+client-go read with), or {"error","unreachable"} with exit status 1.
+docker-credential-idpbuilder runs it on a cache miss and reads the answer
+from a pipe.
 
 Flags:
 `
