@@ -45,7 +45,8 @@ type Credentials struct {
 type Ref struct {
 	// Context is the context name actually used.
 	Context string
-	// Server is the API server URL.
+	// Server is the API server URL, for messages: a password in it is
+	// masked.
 	Server string
 	// Fingerprint changes whenever the API server URL or its CA changes.
 	Fingerprint string
@@ -371,7 +372,7 @@ func Resolve(explicit, contextName string, getenv func(string) string) (Ref, err
 	if usesTLS(host) {
 		fp = Fingerprint(host, c.insecure, c.tlsServerName, ca)
 	}
-	return Ref{Context: name, Server: c.server, Fingerprint: fp, Kubeconfig: explicit}, nil
+	return Ref{Context: name, Server: redacted(c.server), Fingerprint: fp, Kubeconfig: explicit}, nil
 }
 
 // restHost is the host client-go's configuration holds for a server URL:
@@ -390,6 +391,14 @@ func restHost(server string) string {
 func usesTLS(host string) bool {
 	u, err := url.Parse(host)
 	return err == nil && u.Scheme == "https" && u.Host != ""
+}
+
+// redacted is server for messages: a password in the URL is masked.
+func redacted(server string) string {
+	if u, err := url.Parse(server); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return server
 }
 
 // Fingerprint identifies a cluster by what a client trusts it by: the API

@@ -12,11 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -28,6 +33,7 @@ import (
 // network call, and talked to through client-go's authenticated transport.
 type Cluster struct {
 	ref          cluster.Ref
+	files        []string // the kubeconfig files, for messages
 	clientConfig clientcmd.ClientConfig
 }
 
@@ -53,6 +59,7 @@ func Resolve(kubeconfig, contextName string) (*Cluster, error) {
 	rules.ExplicitPath = kubeconfig
 	return &Cluster{
 		ref:          ref,
+		files:        cluster.Files(kubeconfig, os.Getenv),
 		clientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: ref.Context}),
 	}, nil
 }
@@ -85,7 +92,7 @@ func IsNotFound(err error) bool {
 func (c *Cluster) restConfig() (*rest.Config, string, error) {
 	cfg, err := c.clientConfig.ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
+		return nil, "", c.notUsable(err)
 	}
 	fp, err := cluster.ConfigFingerprint(cfg.Host, cfg.Insecure, cfg.ServerName, cfg.CAData, cfg.CAFile)
 	if err != nil {
@@ -93,6 +100,152 @@ func (c *Cluster) restConfig() (*rest.Config, string, error) {
 	}
 	return cfg, fp, nil
 }
+
+// notUsable words an error of client-go's about the kubeconfig without its
+// text, which may quote the file: two users of one name print the whole user
+// list, tokens, passwords and keys included.
+func (c *Cluster) notUsable(err error) error {
+	msg := err.Error()
+	var named []string
+	for _, f := range c.files {
+		if strings.Contains(msg, `"`+f+`"`) {
+			named = append(named, f)
+		}
+	}
+	if len(named) == 0 {
+		named = c.files
+	}
+	return fmt.Errorf("kubeconfig context %q (%s) is not usable: %s", c.ref.Context, strings.Join(named, string(os.PathListSeparator)), describeConfigError(msg))
+}
+
+var (
+	yamlLine  = regexp.MustCompile(`yaml: line (\d+)`)
+	jsonField = regexp.MustCompile(`Go struct field [A-Za-z0-9_]*\.([A-Za-z0-9_.-]+) of type`)
+	exitCode  = regexp.MustCompile(`failed with exit code (-?\d+)`)
+)
+
+// describeConfigError says what client-go found wrong in a kubeconfig, from
+// its message, in fixed words: only a line number or a field path is kept.
+func describeConfigError(msg string) string {
+	has := func(s string) bool { return strings.Contains(msg, s) }
+	switch {
+	case has("duplicate name"):
+		return "a cluster, user, context or extension name appears twice in one file"
+	case has("yaml:") || has("converting YAML to JSON"):
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return "a file is not valid YAML (line " + m[1] + ")"
+		}
+		return "a file is not valid YAML"
+	case has("couldn't get version/kind") || has("is registered for version") || has("'Kind' is missing"):
+		return "a file is not apiVersion v1, kind Config"
+	case has("illegal base64"):
+		return "a *-data field is not valid base64"
+	case has("cannot unmarshal"):
+		if m := jsonField.FindStringSubmatch(msg); m != nil {
+			return "field " + m[1] + " has a value of the wrong type"
+		}
+		return "a field has a value of the wrong type"
+	case has("context was not found") || has("context") && has("does not exist"):
+		return "the context is not defined"
+	case has("auth info") && has("does not exist") || has("user was not specified") || has("user") && has("was not found for context"):
+		return "the context's user is not defined"
+	case has("cluster") && (has("does not exist") || has("was not found for context")) || has("cluster was not specified"):
+		return "the context's cluster is not defined"
+	case has("no server found") || has("has no server defined"):
+		return "its cluster has no server"
+	case has("certificate-authority-data and certificate-authority are both specified"):
+		return "its cluster sets both certificate-authority and certificate-authority-data: keep one"
+	case has("client-cert-data and client-cert are both specified"):
+		return "its user sets both client-certificate and client-certificate-data: keep one"
+	case has("client-key-data and client-key are both specified"):
+		return "its user sets both client-key and client-key-data: keep one"
+	case has("client-key-data or client-key must be specified"):
+		return "its user has a client certificate and no client key"
+	case has("unable to read certificate-authority"):
+		return "its certificate-authority file cannot be read"
+	case has("unable to read client-cert"):
+		return "its client-certificate file cannot be read"
+	case has("unable to read client-key"):
+		return "its client-key file cannot be read"
+	case has("proxy-url"):
+		return "its cluster's proxy-url is not a valid URL"
+	case has("more than one authentication method"):
+		return "its user sets more than one of token, username/password and client certificate"
+	case has("Auth Provider"):
+		return "its user's auth-provider is not supported: use an exec plugin"
+	case has("authProvider cannot be provided"):
+		return "its user sets both auth-provider and exec"
+	case has("without impersonating"):
+		return "its user asks for impersonated groups, uid or extras without a user to impersonate"
+	case has("exec") || has("interactiveMode") || has("allowlist") || has("plugin policy"):
+		return "its user's exec plugin settings are incomplete or invalid"
+	case has("unable to load root certificates"):
+		return "its certificate authority holds no usable PEM certificate"
+	case has("tls:") || has("certificate") || has("private key"):
+		return "its client certificate or key cannot be used"
+	}
+	return "client-go cannot use it"
+}
+
+// describePluginError says how an exec credential plugin failed, from
+// client-go's message, keeping only the exit status: what the plugin
+// printed may be a token.
+func describePluginError(msg string) string {
+	has := func(s string) bool { return strings.Contains(msg, s) }
+	switch {
+	case exitCode.MatchString(msg):
+		return "failed (exit status " + exitCode.FindStringSubmatch(msg)[1] + ")"
+	case has("interactive mode"):
+		return "needs a terminal (interactive mode), which docker-credential-idpbuilder does not have: set interactiveMode to Never or IfAvailable"
+	case has("decoding stdout"):
+		return "printed a malformed answer"
+	case has("plugin returned version") || has("configured to use API version"):
+		return "answered with another apiVersion than the kubeconfig names"
+	case has("didn't return") || has("returned only certificate or key"):
+		return "answered with no usable credentials"
+	case has("failed parsing client"):
+		return "answered with a client certificate or key that cannot be parsed"
+	case has("policy") || has("allowlist"):
+		return "is not allowed by the kubeconfig's plugin policy"
+	case has("not found") || has("no such file"):
+		return "was not found: is it installed and on PATH?"
+	case has("permission denied"):
+		return "cannot be run (permission denied)"
+	}
+	return "failed"
+}
+
+// networkReason says why the API server could not be asked, in fixed
+// words: the transport's own text may quote what the server sent.
+func networkReason(ctx context.Context, err error) string {
+	var (
+		dnsErr *net.DNSError
+		tlsErr tls.RecordHeaderError
+		netErr net.Error
+	)
+	switch {
+	case ctx.Err() != nil:
+		return "no answer before the deadline"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &dnsErr):
+		return "the host name does not resolve"
+	case errors.As(err, &tlsErr):
+		return "it does not answer TLS"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was closed"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to it"
+	}
+	return "network error"
+}
+
+// roundTripperFunc is an http.RoundTripper made of a function.
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // get fetches one API path (its segments are escaped) and returns the body
 // of a 200 answer, and the fingerprint of the configuration it used. what
@@ -102,18 +255,31 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	if err != nil {
 		return nil, "", err
 	}
+	plugin := ""
 	if cfg.ExecProvider != nil {
 		// stdin carries the credential-helper protocol, never a prompt.
 		cfg.ExecProvider.StdinUnavailable = true
 		cfg.ExecProvider.StdinUnavailableMessage = "docker-credential-idpbuilder runs without a terminal"
+		plugin = filepath.Base(cfg.ExecProvider.Command)
 	}
+	// client-go runs an exec plugin before the transport wrapped here, and
+	// without the request's context: reached tells a plugin that hangs
+	// from a server that does.
+	var reached atomic.Bool
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			reached.Store(true)
+			return rt.RoundTrip(r)
+		})
+	})
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig context %q is not usable: %w", c.ref.Context, err)
+		return nil, "", c.notUsable(err)
 	}
 	base, _, err := rest.DefaultServerUrlFor(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig context %q has a bad server URL: %w", c.ref.Context, err)
+		// Not quoted: the URL may hold a password.
+		return nil, "", fmt.Errorf("kubeconfig context %q has a server URL that does not parse", c.ref.Context)
 	}
 	escaped := make([]string, len(segments))
 	for i, seg := range segments {
@@ -123,15 +289,19 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	u.Path = path.Join(append([]string{"/", base.Path}, escaped...)...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("kubeconfig context %q: cannot make the request for %s", c.ref.Context, what)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
+	resp, err := do(ctx, client, req, func() bool { return plugin != "" && !reached.Load() })
+	if errors.Is(err, errPluginTimedOut) {
+		return nil, "", fmt.Errorf("%w: the exec credential plugin %q of context %q gave no credentials before the deadline (timed out); check that 'kubectl --context %s get ns' works",
+			cluster.ErrUnreachable, plugin, c.ref.Context, c.ref.Context)
+	}
 	if err != nil && strings.Contains(err.Error(), "getting credentials: ") {
 		// client-go flattens exec plugin errors into text: the plugin, not
 		// the cluster, failed.
-		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
-		return nil, "", fmt.Errorf("the exec credential plugin of context %q failed (%s); check that 'kubectl --context %s get ns' works", c.ref.Context, why, c.ref.Context)
+		return nil, "", fmt.Errorf("the exec credential plugin %q of context %q %s; check that 'kubectl --context %s get ns' works",
+			plugin, c.ref.Context, describePluginError(err.Error()), c.ref.Context)
 	}
 	var unverified *tls.CertificateVerificationError
 	if errors.As(err, &unverified) {
@@ -140,17 +310,13 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 		return nil, "", fmt.Errorf("the API server of context %q at %s has a certificate the kubeconfig's CA does not trust (%v): was the cluster recreated without updating the kubeconfig?", c.ref.Context, c.ref.Server, unverified.Err)
 	}
 	if err != nil {
-		why := err.Error()
-		if ctx.Err() != nil {
-			why = "no answer before the deadline"
-		}
 		return nil, "", fmt.Errorf("%w: cannot reach the API server of context %q at %s to read %s (%s): is the idpbuilder cluster running?",
-			cluster.ErrUnreachable, c.ref.Context, c.ref.Server, what, why)
+			cluster.ErrUnreachable, c.ref.Context, c.ref.Server, what, networkReason(ctx, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: reading %s from context %q: %v", cluster.ErrUnreachable, what, c.ref.Context, err)
+		return nil, "", fmt.Errorf("%w: reading %s from context %q: %s", cluster.ErrUnreachable, what, c.ref.Context, networkReason(ctx, err))
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
@@ -163,8 +329,44 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 		return nil, "", &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.ref.Context)}
 	default:
 		// The body is not quoted: it is the server's text, not ours to show.
-		return nil, "", fmt.Errorf("%w: the API server of context %q answered %s reading %s", cluster.ErrUnreachable, c.ref.Context, resp.Status, what)
+		return nil, "", fmt.Errorf("%w: the API server of context %q answered %d %s reading %s", cluster.ErrUnreachable, c.ref.Context, code, http.StatusText(code), what)
 	}
+}
+
+// errPluginTimedOut is do's answer when the deadline passed while an exec
+// plugin was still running.
+var errPluginTimedOut = errors.New("exec plugin timed out")
+
+// do sends req and returns when it is answered or ctx is done, whichever
+// is first: client-go's exec plugin does not follow ctx. inPlugin reports
+// whether the request is still waiting for the plugin.
+func do(ctx context.Context, client *http.Client, req *http.Request, inPlugin func() bool) (*http.Response, error) {
+	type answer struct {
+		resp *http.Response
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := client.Do(req)
+		answered <- answer{resp, err}
+	}()
+	select {
+	case a := <-answered:
+		return a.resp, a.err
+	case <-ctx.Done():
+	}
+	if inPlugin() {
+		go func() {
+			// The answer comes once the plugin ends; nobody waits for it.
+			if a := <-answered; a.resp != nil {
+				a.resp.Body.Close()
+			}
+		}()
+		return nil, errPluginTimedOut
+	}
+	// Past the plugin, the request follows ctx: its error is immediate.
+	a := <-answered
+	return a.resp, a.err
 }
 
 // ReadSecret fetches namespace/name and returns its username and password

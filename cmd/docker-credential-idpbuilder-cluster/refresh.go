@@ -94,6 +94,12 @@ func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 		hosts = h.Table.Hosts()
 	}
 
+	restore, err := quietStderr()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitError
+	}
+	defer restore()
 	failed := false
 	for _, host := range hosts {
 		res, err := h.Refresh(host)
