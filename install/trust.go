@@ -37,6 +37,11 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 		}
 	}
 	caCopy := filepath.Join(helperDir, "ca.crt")
+	bundle := filepath.Join(helperDir, "ca-bundle.pem")
+	// Read before the copy is replaced: it is the CA an earlier install
+	// trusted, maybe an older cluster's.
+	previous, _ := os.ReadFile(caCopy)
+	roots := in.systemRoots(bundle, ca, previous)
 	if err := in.writeTrusted(rep, table, caCopy, ca, opts.DryRun); err != nil {
 		return err
 	}
@@ -75,8 +80,8 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 		rep.line("warning", "no write access to the system certificate folders; run:\n    %s", strings.Join(sudo, "\n    "))
 	}
 
-	roots := in.systemRoots()
-	bundle := filepath.Join(helperDir, "ca-bundle.pem")
+	// The bundle is the machine's roots plus the current cluster CA only, so
+	// a new cluster's CA replaces the old one.
 	if err := in.writeTrusted(rep, table, bundle, append(roots, ca...), opts.DryRun); err != nil {
 		return err
 	}
@@ -120,13 +125,24 @@ func parseCA(caPEM string) ([]byte, error) {
 	return out, nil
 }
 
-func (in *Installer) systemRoots() []byte {
-	files := systemRootFiles
-	if f := in.Getenv("SSL_CERT_FILE"); f != "" {
-		files = []string{f}
+// systemRoots reads the machine's trusted roots for the CA bundle. It
+// honours $SSL_CERT_FILE as Go clients do, except when that is our own
+// bundle or a file that holds a cluster CA (the current one or the one
+// install trusted before): once the user exports SSL_CERT_FILE as install
+// tells them, the bundle would read itself, grow by a CA on every run and
+// keep trusting recreated clusters' old CAs.
+func (in *Installer) systemRoots(bundle string, clusterCAs ...[]byte) []byte {
+	var files []string
+	if f := in.Getenv("SSL_CERT_FILE"); f != "" && !samePath(f, bundle) {
+		if data, err := os.ReadFile(f); err == nil && !holdsAnyCert(data, clusterCAs...) {
+			files = append(files, f)
+		}
+	}
+	for _, f := range systemRootFiles {
+		files = append(files, in.SystemRoot+f)
 	}
 	for _, f := range files {
-		if data, err := os.ReadFile(in.SystemRoot + f); err == nil {
+		if data, err := os.ReadFile(f); err == nil {
 			if !bytes.HasSuffix(data, []byte("\n")) {
 				data = append(data, '\n')
 			}
@@ -134,6 +150,47 @@ func (in *Installer) systemRoots() []byte {
 		}
 	}
 	return nil
+}
+
+// samePath reports whether a and b name one file, through links too.
+func samePath(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// holdsAnyCert reports whether the PEM data holds one of the certificates
+// in the PEM files cas, whatever the line layout of either.
+func holdsAnyCert(data []byte, cas ...[]byte) bool {
+	have := map[string]bool{}
+	for _, der := range certDERs(data) {
+		have[string(der)] = true
+	}
+	for _, ca := range cas {
+		for _, der := range certDERs(ca) {
+			if have[string(der)] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func certDERs(data []byte) [][]byte {
+	var out [][]byte
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return out
+		}
+		if block.Type == "CERTIFICATE" {
+			out = append(out, block.Bytes)
+		}
+	}
 }
 
 // writeTrusted writes a certificate file unless it already holds data, and

@@ -3,14 +3,22 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Issue #10, items 6-9 and 11: what install reads from the cluster is
@@ -166,5 +174,87 @@ func TestHabitsInstallAnotherContextKeepsTheEntry(t *testing.T) {
 	}
 	if a := u.get(r.registry); a.Secret != r.canary {
 		t.Fatal("get after the second install did not answer")
+	}
+}
+
+// newCAPEM makes a self-signed CA certificate as idpbuilder does.
+func newCAPEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "cnoe.localtest.me"},
+		DNSNames: []string{"cnoe.localtest.me", "*.cnoe.localtest.me"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// TestHabitsInstallTrustCAWithTheBundleExported: install --trust-ca tells
+// the user to export SSL_CERT_FILE=<bundle>; with that done, install again
+// changes nothing, and a new cluster CA replaces the old one (item 7).
+func TestHabitsInstallTrustCAWithTheBundleExported(t *testing.T) {
+	r := theRig
+	u := r.newUser(t)
+	t.Cleanup(func() { u.helper("", "uninstall") })
+	helperDir := filepath.Join(u.home, ".config", "docker-credential-idpbuilder")
+	bundle := filepath.Join(helperDir, "ca-bundle.pem")
+	res := u.must("", fullHelper(), "install", "--trust-ca")
+	if !strings.Contains(res.stdout, "export SSL_CERT_FILE="+bundle) {
+		t.Fatalf("install did not say what to export:\n%s", res.stdout)
+	}
+	first, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rigCA, err := os.ReadFile(filepath.Join(helperDir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	exported := u.with("SSL_CERT_FILE=" + bundle)
+	for _, run := range []string{"second", "third"} {
+		res := exported.must("", fullHelper(), "install", "--trust-ca")
+		if got, _ := os.ReadFile(bundle); string(got) != string(first) {
+			t.Fatalf("%s run: the bundle changed (%d -> %d bytes)", run, len(first), len(got))
+		}
+		if !strings.Contains(res.stdout, bundle+": already in place") || strings.Contains(res.stdout, "changed") {
+			t.Fatalf("%s run changed something:\n%s", run, res.stdout)
+		}
+	}
+	// crane, a Go client, trusts Gitea through the exported bundle (and
+	// does not without it).
+	repo := r.registry + "/giteaadmin/none-such"
+	if res := u.run("", "crane", "ls", repo); !strings.Contains(res.stderr, "x509") {
+		t.Fatalf("crane without the bundle: %+v", res)
+	}
+	if res := exported.run("", "crane", "ls", repo); strings.Contains(res.stderr, "x509") {
+		t.Fatalf("crane with the bundle: %+v", res)
+	}
+
+	t.Run("a new cluster CA replaces the old one", func(t *testing.T) {
+		newCA := newCAPEM(t)
+		spec, _ := json.Marshal(map[string]string{"selfSignedCert": newCA})
+		patchLocalbuild(t, string(spec))
+		exported.must("", fullHelper(), "install", "--trust-ca")
+		got, _ := os.ReadFile(bundle)
+		if want := strings.TrimSuffix(string(first), string(rigCA)) + newCA; string(got) != want {
+			t.Fatalf("bundle after the CA changed: %d bytes, want %d (the old CA still there: %v)", len(got), len(want), strings.Contains(string(got), string(rigCA)))
+		}
+		for _, f := range []string{filepath.Join(helperDir, "ca.crt"), filepath.Join(u.home, ".config", "containers", "certs.d", r.registry, "ca.crt")} {
+			if data, _ := os.ReadFile(f); string(data) != newCA {
+				t.Errorf("%s does not hold the new CA", f)
+			}
+		}
+	})
+	// The Localbuild is back: so is the rig's CA, byte for byte, for the
+	// tests that follow (the system certs.d folders are shared).
+	exported.must("", fullHelper(), "install", "--trust-ca")
+	if got, _ := os.ReadFile(bundle); string(got) != string(first) {
+		t.Fatal("the bundle did not come back to the rig's CA")
 	}
 }
