@@ -22,8 +22,14 @@ const GitHelper = "!docker-credential-idpbuilder git"
 // pattern; a leading "!" would negate the pattern, hence the bracket.
 const gitHelperPattern = "^[!]docker-credential-idpbuilder git$"
 
-// GitURL is the URL git's per-URL settings use for a registry host.
-func GitURL(host string) string { return "https://" + host }
+// GitURL is the URL git's per-URL settings use for a registry host served
+// over protocol ("http", or https when empty).
+func GitURL(host, protocol string) string {
+	if protocol == "http" {
+		return "http://" + host
+	}
+	return "https://" + host
+}
 
 // gitEntry is one line of `git config --list`: section and variable names
 // are lower-case there, the subsection (the URL) is as written.
@@ -144,12 +150,14 @@ func gitCAFile(table *config.Table) string {
 }
 
 // configureGit gives git our helper for each host, scoped to that host's
-// URL. An empty helper value first resets the list git built so far, so a
-// general credential.helper (store, cache, a keychain) neither answers
-// before us with an old password nor keeps a copy of the cluster's. With
-// caFile set, git trusts that CA for the host (http.<url>.sslCAInfo).
-// Problems are warnings: docker's wiring is done already.
-func (in *Installer) configureGit(rep *report, hosts []string, caFile string, dryRun bool) {
+// URL (http://HOST for a table entry with protocol http, else
+// https://HOST). An empty helper value first resets the list git built so
+// far, so a general credential.helper (store, cache, a keychain) neither
+// answers before us with an old password nor keeps a copy of the
+// cluster's. With caFile set, git trusts that CA for an https host
+// (http.<url>.sslCAInfo). Problems are warnings: docker's wiring is done
+// already.
+func (in *Installer) configureGit(rep *report, table *config.Table, hosts []string, caFile string, dryRun bool) {
 	g, err := in.git()
 	if err != nil {
 		rep.line("note", "git is not on PATH: git not configured")
@@ -161,51 +169,65 @@ func (in *Installer) configureGit(rep *report, hosts []string, caFile string, dr
 		return
 	}
 	for _, h := range hosts {
-		url := GitURL(h)
-		key := "credential." + url + ".helper"
-		vals := cfg.values("credential", url, "helper")
-		foreign := slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return v == "" || v == GitHelper })
-		switch {
-		case len(foreign) == 0 && slices.Equal(vals, []string{"", GitHelper}):
-			rep.line("ok", "git: %s = %q: already set", key, GitHelper)
-		case len(foreign) == 0:
-			err := in.gitWrite(g, dryRun,
-				step{[]string{"--unset-all", key}, len(vals) > 0},
-				step{[]string{"--add", key, ""}, true},
-				step{[]string{"--add", key, GitHelper}, true})
-			if err != nil {
-				rep.line("warning", "%v", err)
-				continue
-			}
-			rep.line("changed", "git: %s = %q (after an empty value, so no other helper answers for or stores the password of %s)", key, GitHelper, h)
-		default:
-			if !slices.Contains(vals, GitHelper) {
-				if err := in.gitWrite(g, dryRun, step{[]string{"--add", key, GitHelper}, true}); err != nil {
-					rep.line("warning", "%v", err)
-					continue
-				}
-				rep.line("changed", "git: %s += %q", key, GitHelper)
-			}
-			rep.line("warning", "git: %s also names %s: git asks those first, and they may store the password", key, strings.Join(foreign, ", "))
+		protocol := table.Registries[h].Protocol
+		url := GitURL(h, protocol)
+		if !in.gitHelperStep(rep, g, cfg, h, url, dryRun) || protocol == "http" {
+			continue // plain http has no certificate to trust
 		}
+		in.gitCAStep(rep, g, cfg, h, url, caFile, dryRun)
+	}
+}
 
-		caKey := "http." + url + ".sslCAInfo"
-		cur := cfg.values("http", url, "sslcainfo")
-		switch {
-		case caFile == "" && len(cur) == 0:
-			rep.line("note", "git trusts the cluster's CA for %s only after 'install --trust-ca' (it sets %s)", h, caKey)
-		case caFile == "":
-		case len(cur) == 0:
-			if err := in.gitWrite(g, dryRun, step{[]string{caKey, caFile}, true}); err != nil {
-				rep.line("warning", "%v", err)
-				continue
-			}
-			rep.line("changed", "git: %s = %s", caKey, caFile)
-		case cur[len(cur)-1] == caFile:
-			rep.line("ok", "git: %s = %s: already set", caKey, caFile)
-		default:
-			rep.line("warning", "git: %s is %s, kept; git trusts what it names for %s", caKey, cur[len(cur)-1], h)
+// gitHelperStep sets credential.<url>.helper; false means it failed (and
+// said so).
+func (in *Installer) gitHelperStep(rep *report, g *gitCommand, cfg *gitConfig, h, url string, dryRun bool) bool {
+	key := "credential." + url + ".helper"
+	vals := cfg.values("credential", url, "helper")
+	foreign := slices.DeleteFunc(slices.Clone(vals), func(v string) bool { return v == "" || v == GitHelper })
+	switch {
+	case len(foreign) == 0 && slices.Equal(vals, []string{"", GitHelper}):
+		rep.line("ok", "git: %s = %q: already set", key, GitHelper)
+	case len(foreign) == 0:
+		err := in.gitWrite(g, dryRun,
+			step{[]string{"--unset-all", key}, len(vals) > 0},
+			step{[]string{"--add", key, ""}, true},
+			step{[]string{"--add", key, GitHelper}, true})
+		if err != nil {
+			rep.line("warning", "%v", err)
+			return false
 		}
+		rep.line("changed", "git: %s = %q (after an empty value, so no other helper answers for or stores the password of %s)", key, GitHelper, h)
+	default:
+		if !slices.Contains(vals, GitHelper) {
+			if err := in.gitWrite(g, dryRun, step{[]string{"--add", key, GitHelper}, true}); err != nil {
+				rep.line("warning", "%v", err)
+				return false
+			}
+			rep.line("changed", "git: %s += %q", key, GitHelper)
+		}
+		rep.line("warning", "git: %s also names %s: git asks those first, and they may store the password", key, strings.Join(foreign, ", "))
+	}
+	return true
+}
+
+// gitCAStep sets http.<url>.sslCAInfo to caFile, unless the user set it.
+func (in *Installer) gitCAStep(rep *report, g *gitCommand, cfg *gitConfig, h, url, caFile string, dryRun bool) {
+	caKey := "http." + url + ".sslCAInfo"
+	cur := cfg.values("http", url, "sslcainfo")
+	switch {
+	case caFile == "" && len(cur) == 0:
+		rep.line("note", "git trusts the cluster's CA for %s only after 'install --trust-ca' (it sets %s)", h, caKey)
+	case caFile == "":
+	case len(cur) == 0:
+		if err := in.gitWrite(g, dryRun, step{[]string{caKey, caFile}, true}); err != nil {
+			rep.line("warning", "%v", err)
+			return
+		}
+		rep.line("changed", "git: %s = %s", caKey, caFile)
+	case cur[len(cur)-1] == caFile:
+		rep.line("ok", "git: %s = %s: already set", caKey, caFile)
+	default:
+		rep.line("warning", "git: %s is %s, kept; git trusts what it names for %s", caKey, cur[len(cur)-1], h)
 	}
 }
 
@@ -288,10 +310,11 @@ func (in *Installer) unconfigureGit(rep *report, caFile string, dryRun bool) {
 	}
 }
 
-// GitCheck says whether git is configured to use the helper for host, for
-// the status command. It never blocks: docker works without it.
-func (in *Installer) GitCheck(host string) Check {
-	url := GitURL(host)
+// GitCheck says whether git is configured to use the helper for host,
+// served over protocol, for the status command. It never blocks: docker
+// works without it.
+func (in *Installer) GitCheck(host, protocol string) Check {
+	url := GitURL(host, protocol)
 	key := "credential." + url + ".helper"
 	g, err := in.git()
 	if err != nil {

@@ -57,7 +57,7 @@ func TestInstallConfiguresGit(t *testing.T) {
 	if got := r.gitGlobal(t, "--get-urlmatch", "credential.helper", "https://github.com/x/y"); got != "store\n" {
 		t.Fatalf("other hosts lost their helper: %q", got)
 	}
-	if c := r.in.GitCheck(gitHost); !c.OK || !strings.Contains(c.Detail, GitHelper) || !strings.Contains(c.Detail, ca) {
+	if c := r.in.GitCheck(gitHost, ""); !c.OK || !strings.Contains(c.Detail, GitHelper) || !strings.Contains(c.Detail, ca) {
 		t.Fatalf("GitCheck = %+v", c)
 	}
 	if strings.Contains(read(t, gitconfig), "install-secret") {
@@ -81,7 +81,7 @@ func TestInstallConfiguresGit(t *testing.T) {
 	if got := read(t, gitconfig); got != original {
 		t.Fatalf("after uninstall ~/.gitconfig = %q, want %q\n%s", got, original, r.out)
 	}
-	if c := r.in.GitCheck(gitHost); c.OK || c.Fix == "" {
+	if c := r.in.GitCheck(gitHost, ""); c.OK || c.Fix == "" {
 		t.Fatalf("GitCheck after uninstall = %+v", c)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -127,7 +128,7 @@ func (in *Installer) Install(opts Options) error {
 			return err
 		}
 	}
-	tableChanged := recordHosts(table, hosts, config.Registry{Context: kc.Context(), Kubeconfig: kubeconfig})
+	tableChanged := recordHosts(table, hosts, config.Registry{Context: kc.Context(), Kubeconfig: kubeconfig}, found)
 	if opts.TrustCA {
 		before := len(table.Installed)
 		if err := in.trustCA(rep, table, hosts, found.caPEM, opts); err != nil {
@@ -157,7 +158,7 @@ func (in *Installer) Install(opts Options) error {
 		if opts.TrustCA {
 			caFile = gitCAFile(table)
 		}
-		in.configureGit(rep, hosts, caFile, opts.DryRun)
+		in.configureGit(rep, table, hosts, caFile, opts.DryRun)
 	}
 
 	if c := in.pathCheck(); c.OK {
@@ -193,9 +194,11 @@ func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Tab
 
 // recordHosts points each host's table entry at the cluster install read
 // (context and kubeconfig), merging: what else the entry records (the
-// namespace and secret set with refresh, the protocol) stays. It reports
-// whether the table changed.
-func recordHosts(table *config.Table, hosts []string, source config.Registry) bool {
+// namespace and secret set with refresh, the protocol) stays. The protocol
+// a Localbuild states for its hosts is recorded ("http" for a cluster made
+// with --protocol http; https is the default, left out). It reports whether
+// the table changed.
+func recordHosts(table *config.Table, hosts []string, source config.Registry, found discovery) bool {
 	changed := !table.FromFile
 	if !table.FromFile {
 		// The built-in default only stood in for a missing file.
@@ -205,6 +208,12 @@ func recordHosts(table *config.Table, hosts []string, source config.Registry) bo
 		cur, ok := table.Registries[h]
 		next := cur
 		next.Context, next.Kubeconfig = source.Context, source.Kubeconfig
+		if found.protocol != "" && slices.Contains(found.hosts, h) {
+			next.Protocol = ""
+			if found.protocol == "http" {
+				next.Protocol = "http"
+			}
+		}
 		if !ok || next != cur {
 			table.Registries[h] = next
 			changed = true

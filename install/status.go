@@ -102,9 +102,9 @@ func (in *Installer) statusOf(table *config.Table, host string, opts Options) Re
 
 	add(in.dockerWiredCheck(host, opts))
 	add(in.shadowCheck(host))
-	add(in.GitCheck(host))
+	add(in.GitCheck(host, reg.Protocol))
 	add(in.pathCheck())
-	for _, c := range in.registryChecks(host, clusterCA, username, secret) {
+	for _, c := range in.registryChecks(host, reg.Protocol, clusterCA, username, secret) {
 		add(c)
 	}
 	st.Usable = true
@@ -205,11 +205,14 @@ func (in *Installer) shadowCheck(host string) Check {
 
 // registryChecks asks the registry itself: reachable, TLS trusted, and the
 // credentials accepted by its token endpoint, as Gitea's clients do.
-func (in *Installer) registryChecks(host, clusterCA, username, secret string) []Check {
+func (in *Installer) registryChecks(host, protocol, clusterCA, username, secret string) []Check {
 	var checks []Check
 	base := "https://" + host
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
 	defer cancel()
+	if protocol == "http" {
+		return in.plainHTTPChecks(ctx, host, username, secret)
+	}
 
 	system := in.SystemRoots
 	if system == nil {
@@ -248,23 +251,48 @@ func (in *Installer) registryChecks(host, clusterCA, username, secret string) []
 	if err != nil {
 		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("cannot verify the TLS certificate with the cluster CA either: %v", err), Blocking: true})
 	}
+	return append(checks, in.loginCheck(ctx, client, host, base, resp, username, secret))
+}
+
+// plainHTTPChecks asks a registry served over http (idpbuilder create
+// --protocol http): reachable, then the login; there is no certificate.
+func (in *Installer) plainHTTPChecks(ctx context.Context, host, username, secret string) []Check {
+	base := "http://" + host
+	client := tlsClient(nil)
+	resp, err := in.get(ctx, client, base+"/v2/", "", "")
+	if err != nil {
+		return []Check{{Name: "registry", Detail: fmt.Sprintf("%s unreachable: %v", base, err), Fix: "start the cluster, and check that " + strings.Split(host, ":")[0] + " resolves to it", Blocking: true}}
+	}
+	checks := []Check{
+		{Name: "registry", OK: true, Detail: base + "/v2/ answers"},
+		{Name: "tls", OK: true, Detail: "none: the registry is served over plain http (idpbuilder create --protocol http)"},
+	}
+	if secret == "" {
+		return checks
+	}
+	return append(checks, in.loginCheck(ctx, client, host, base, resp, username, secret))
+}
+
+// loginCheck follows the Bearer challenge of base's /v2/ answer to the
+// token endpoint with the credentials, as the clients do.
+func (in *Installer) loginCheck(ctx context.Context, client *http.Client, host, base string, resp *http.Response, username, secret string) Check {
 	realm, service := bearerChallenge(resp.Header.Get("WWW-Authenticate"))
 	if realm == "" {
-		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("%s/v2/ gave no Bearer challenge (HTTP %d): is this Gitea's registry?", base, resp.StatusCode), Blocking: true})
+		return Check{Name: "login", Detail: fmt.Sprintf("%s/v2/ gave no Bearer challenge (HTTP %d): is this Gitea's registry?", base, resp.StatusCode), Blocking: true}
 	}
 	tokenURL := realm
 	if service != "" {
 		tokenURL += "?service=" + url.QueryEscape(service)
 	}
-	resp, err = in.get(ctx, client, tokenURL, username, secret)
+	resp, err := in.get(ctx, client, tokenURL, username, secret)
 	switch {
 	case err != nil:
-		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("token endpoint unreachable: %v", err), Blocking: true})
+		return Check{Name: "login", Detail: fmt.Sprintf("token endpoint unreachable: %v", err), Blocking: true}
 	case resp.StatusCode == http.StatusOK:
-		return append(checks, Check{Name: "login", OK: true, Detail: fmt.Sprintf("the registry accepts the credentials of %s", username)})
+		return Check{Name: "login", OK: true, Detail: fmt.Sprintf("the registry accepts the credentials of %s", username)}
 	default:
-		return append(checks, Check{Name: "login", Detail: fmt.Sprintf("the registry rejects the credentials of %s (HTTP %d)", username, resp.StatusCode),
-			Fix: "the password changed: run 'docker-credential-idpbuilder refresh' (or 'docker logout " + base[len("https://"):] + "' if you stored your own)", Blocking: true})
+		return Check{Name: "login", Detail: fmt.Sprintf("the registry rejects the credentials of %s (HTTP %d)", username, resp.StatusCode),
+			Fix: "the password changed: run 'docker-credential-idpbuilder refresh' (or 'docker logout " + host + "' if you stored your own)", Blocking: true}
 	}
 }
 

@@ -22,8 +22,14 @@ import (
 // giteaLikeRegistry answers /v2/ with a Bearer challenge and /v2/token
 // with 200 only for the right basic-auth credentials, as Gitea does.
 func giteaLikeRegistry(t *testing.T, password string) *httptest.Server {
+	return giteaLike(t, password, httptest.NewTLSServer)
+}
+
+// giteaLike is giteaLikeRegistry served by start: httptest.NewServer gives
+// a registry over plain http.
+func giteaLike(t *testing.T, password string, start func(http.Handler) *httptest.Server) *httptest.Server {
 	var srv *httptest.Server
-	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv = start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/v2/":
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/v2/token",service="container_registry",scope="*"`, srv.URL))

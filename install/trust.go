@@ -24,8 +24,13 @@ var systemRootFiles = []string{
 	"/etc/ssl/cert.pem",                  // macOS, BSDs
 }
 
-// trustCA installs the cluster's CA where each client looks for it.
+// trustCA installs the cluster's CA where each client looks for it, for
+// the hosts served over https.
 func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, caPEM string, opts Options) error {
+	hosts = httpsOnly(rep, table, hosts)
+	if len(hosts) == 0 {
+		return nil
+	}
 	ca, err := parseCA(caPEM)
 	if err != nil {
 		return err
@@ -87,6 +92,20 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 	}
 	rep.line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
 	return nil
+}
+
+// httpsOnly leaves out the hosts served over plain http (a cluster made
+// with --protocol http), saying that there is no CA to trust for them.
+func httpsOnly(rep *report, table *config.Table, hosts []string) []string {
+	var out []string
+	for _, h := range hosts {
+		if table.Registries[h].Protocol == "http" {
+			rep.line("note", "%s is served over plain http: --trust-ca has no CA to write for it", h)
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // certsDFile is dir/host/ca.crt, refused unless host names exactly one

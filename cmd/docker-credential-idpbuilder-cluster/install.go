@@ -33,9 +33,11 @@ cluster's Gitea registry:
     takes it over explicitly
   - does the same in containers auth.json files that would shadow it
   - gives git the helper for https://HOST (credential.https://HOST.helper in
-    the global git config, through git config), unless --git=false
+    the global git config, through git config), unless --git=false; for a
+    cluster made with 'idpbuilder create --protocol http', records
+    "protocol": "http" and uses http://HOST
   - with --trust-ca, installs the cluster's self-signed CA for every client
-    (git: http.https://HOST.sslCAInfo)
+    (git: http.https://HOST.sslCAInfo); an http registry has none
 
 Run it again after the cluster is recreated with another host or port; it
 changes only what differs. 'docker-credential-idpbuilder uninstall' undoes it.

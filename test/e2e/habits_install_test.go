@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -13,6 +14,11 @@ import (
 	"encoding/pem"
 	"io/fs"
 	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -256,5 +262,83 @@ func TestHabitsInstallTrustCAWithTheBundleExported(t *testing.T) {
 	exported.must("", fullHelper(), "install", "--trust-ca")
 	if got, _ := os.ReadFile(bundle); string(got) != string(first) {
 		t.Fatal("the bundle did not come back to the rig's CA")
+	}
+}
+
+// plainHTTPGitea serves the rig's Gitea over plain http, as a cluster made
+// with `idpbuilder create --protocol http` does: a reverse proxy to the
+// HTTPS Gitea whose Bearer realm is rewritten to the proxy's own URL. It
+// returns the registry host clients use for it.
+func plainHTTPGitea(t *testing.T) string {
+	t.Helper()
+	r := theRig
+	ca, err := os.ReadFile(filepath.Join(r.dir, "tls", "tls.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	target := &url.URL{Scheme: "https", Host: r.registry}
+	var front string
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Host = target.Host
+		},
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}},
+		ModifyResponse: func(resp *http.Response) error {
+			if h := resp.Header.Get("WWW-Authenticate"); h != "" {
+				resp.Header.Set("WWW-Authenticate", strings.ReplaceAll(h, "https://"+r.registry, "http://"+front))
+			}
+			return nil
+		},
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	front = "gitea.cnoe.localtest.me:" + port
+	return front
+}
+
+// TestHabitsInstallHTTPCluster: a Localbuild of `idpbuilder create
+// --protocol http` gives an entry with "protocol": "http" and git set up
+// for http://HOST, with no CA; real git asks the helper for the http URL,
+// and status checks the registry over http (item 8).
+func TestHabitsInstallHTTPCluster(t *testing.T) {
+	r := theRig
+	host := plainHTTPGitea(t)
+	_, port, _ := net.SplitHostPort(host)
+	patchLocalbuild(t, `{"protocol":"http","port":"`+port+`"}`)
+	u := r.newUser(t, "GIT_TERMINAL_PROMPT=0")
+	res := u.must("", fullHelper(), "install", "--trust-ca")
+	t.Cleanup(func() { u.helper("", "uninstall") })
+	if !strings.Contains(res.stdout, host+" is served over plain http: --trust-ca has no CA to write for it") {
+		t.Fatalf("install output:\n%s", res.stdout)
+	}
+	if e := registryEntry(t, u, host); e["protocol"] != "http" {
+		t.Fatalf("entry %v", e)
+	}
+	git := func(args ...string) result {
+		return u.run("", "git", append([]string{"config", "--global"}, args...)...)
+	}
+	if got := git("--get-all", "credential.http://"+host+".helper").stdout; got != "\n!docker-credential-idpbuilder git\n" {
+		t.Fatalf("credential.http://%s.helper = %q", host, got)
+	}
+	if got := git("--get-regexp", `^(http\.|credential\.https:)`).stdout; got != "" {
+		t.Fatalf("https or sslCAInfo settings written: %q", got)
+	}
+	fill := u.run("protocol=http\nhost="+host+"\n\n", "git", "credential", "fill")
+	if fill.code != 0 || !strings.Contains(fill.stdout, "username=giteaAdmin\n") || !strings.Contains(fill.stdout, "password="+r.canary+"\n") {
+		t.Fatalf("git credential fill for http://%s: exit %d (answer not shown: it holds the password), stderr %q", host, fill.code, fill.stderr)
+	}
+
+	st, res := u.status()
+	if res.code != 0 || len(failing(st)) != 0 {
+		t.Fatalf("status of the http registry: exit %d, failing %v\n%s", res.code, failing(st), res.stdout)
+	}
+	for _, c := range st.Registries[0].Checks {
+		if c.Name == "registry" && c.Detail != "http://"+host+"/v2/ answers" {
+			t.Fatalf("registry check: %+v", c)
+		}
 	}
 }
