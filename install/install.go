@@ -277,14 +277,19 @@ func reportFile(rep *report, what string, changes []string) {
 	rep.line("changed", "%s: %s", what, strings.Join(changes, "; "))
 }
 
+// holdsAuthFor reports whether a containers auth file holds a credential
+// for one of the hosts under any key form (see authKeys): skopeo, podman
+// and buildah would use it instead of the docker config's credHelpers.
 func holdsAuthFor(o *object, hosts []string) bool {
 	auths, _, err := o.subObject("auths")
 	if err != nil {
 		return true // let wire report the malformed file
 	}
 	for _, h := range hosts {
-		if _, ok := auths.get(h); ok {
-			return true
+		for _, k := range authKeys(auths, h) {
+			if raw, _ := auths.get(k); classifyAuth(raw, cluster.Credentials{}) != authNone {
+				return true
+			}
 		}
 	}
 	return false

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
 	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
@@ -180,23 +181,30 @@ func (in *Installer) dockerWiredCheck(host string, opts Options) Check {
 	return c
 }
 
-// shadowCheck finds a containers auth file whose auths entry would win over
-// the docker config for skopeo, podman and buildah.
+// shadowCheck finds a containers auth file whose auths entries for host,
+// under any key form (see authKeys), would win over the docker config for
+// skopeo, podman and buildah; a credHelpers entry for host in the same
+// file is read first, so it wins over them.
 func (in *Installer) shadowCheck(host string) Check {
-	for _, path := range in.containersAuthFiles() {
-		data, err := os.ReadFile(path)
+	for _, f := range readConfigFiles(in.containersAuthFiles()) {
+		if helpers, _, err := f.o.subObject("credHelpers"); err == nil {
+			var v string
+			if raw, ok := helpers.get(host); ok && json.Unmarshal(raw, &v) == nil && v == HelperName {
+				continue
+			}
+		}
+		auths, _, err := f.o.subObject("auths")
 		if err != nil {
 			continue
 		}
-		var f struct {
-			Auths       map[string]json.RawMessage `json:"auths"`
-			CredHelpers map[string]string          `json:"credHelpers"`
+		var keys []string
+		for _, k := range authKeys(auths, host) {
+			if raw, _ := auths.get(k); classifyAuth(raw, cluster.Credentials{}) != authNone {
+				keys = append(keys, "auths["+k+"]")
+			}
 		}
-		if json.Unmarshal(data, &f) != nil {
-			continue
-		}
-		if _, shadowed := f.Auths[host]; shadowed && f.CredHelpers[host] != HelperName {
-			return Check{Name: "containers auth", Detail: fmt.Sprintf("%s has auths[%s], which skopeo, podman and buildah use instead of the helper", path, host),
+		if len(keys) > 0 {
+			return Check{Name: "containers auth", Detail: fmt.Sprintf("%s has %s, which skopeo, podman and buildah use instead of the helper", f.path, strings.Join(keys, ", ")),
 				Fix: "run 'docker-credential-idpbuilder install' (or podman logout " + host + ")"}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 )
 
 // authState is what one auths entry holds, as far as install is concerned.
@@ -71,12 +72,19 @@ func isClusterAuth(auth string, creds cluster.Credentials) bool {
 	return ok && user == creds.Username && subtle.ConstantTimeCompare([]byte(password), []byte(creds.Password)) == 1
 }
 
-// authKeys lists the keys of auths that stand for host.
+// authKeys lists the keys of auths that stand for host, in every form
+// podman, skopeo, buildah and docker write or read: host,
+// host/namespace[/repo] (a credential for part of the registry), and the
+// legacy https://host or http://host, with or without a path. A key's
+// registry part is compared as config.Normalize spells hosts.
 func authKeys(auths *object, host string) []string {
-	if _, ok := auths.get(host); ok {
-		return []string{host}
+	var out []string
+	for _, k := range auths.keys {
+		if n, err := config.Normalize(k); err == nil && n == host {
+			out = append(out, k)
+		}
 	}
-	return nil
+	return out
 }
 
 // claim says why a docker config or containers auth file already gives

@@ -342,3 +342,74 @@ func TestHabitsInstallHTTPCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestHabitsInstallContainersKeyForms: podman and skopeo also read auths
+// keys such as HOST/namespace and https://HOST. status names them, install
+// removes the cluster's own credential under any form, and takes a
+// registry over from someone else's only when --registry names it; real
+// skopeo pushes after that (item 11).
+func TestHabitsInstallContainersKeyForms(t *testing.T) {
+	r := theRig
+	u := installed(t)
+	u = u.with("SSL_CERT_FILE=" + filepath.Join(u.home, ".config", "docker-credential-idpbuilder", "ca-bundle.pem"))
+	authFile := filepath.Join(u.home, "run", "containers", "auth.json")
+	writeAuth := func(auths string) {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(authFile), 0o700)
+		if err := os.WriteFile(authFile, []byte(`{"auths": {`+auths+`}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shadow := func() string {
+		t.Helper()
+		st, _ := u.status()
+		return failing(st)["containers auth"]
+	}
+
+	// The doc's login habit, in the legacy URL form: removed by install.
+	writeAuth(`"https://` + r.registry + `": {"auth": "` + rigAuth() + `"}`)
+	if f := shadow(); !strings.Contains(f, "auths[https://"+r.registry+"]") {
+		t.Fatalf("status did not see the https:// key: %q", f)
+	}
+	res := u.must("", fullHelper(), "install")
+	if !strings.Contains(res.stdout, "removed the stored password auths[https://"+r.registry+"]") {
+		t.Fatalf("install output:\n%s", res.stdout)
+	}
+	if f := shadow(); f != "" {
+		t.Fatalf("still shadowed after install: %q", f)
+	}
+
+	// A wrong password for the namespace, as `podman login HOST/giteaadmin`
+	// leaves it: skopeo uses it, and fails.
+	repo := r.registry + "/giteaadmin/keyforms"
+	work := t.TempDir()
+	u.must("", "crane", "append", "-f", layerTar(t, work, "key forms "+randomHex(4)), "-t", repo+":crane")
+	layout := filepath.Join(work, "oci")
+	u.must("", "crane", "pull", "--format", "oci", repo+":crane", layout)
+	os.Remove(authFile)
+	writeAuth(`"` + r.registry + `/giteaadmin": {"auth": "` + base64.StdEncoding.EncodeToString([]byte("giteaAdmin:not-the-password")) + `"}`)
+	if res := u.run("", "skopeo", "copy", "oci:"+layout, "docker://"+repo+":skopeo"); res.code == 0 {
+		t.Fatal("skopeo pushed with the namespace key's wrong password: the key form is not what skopeo reads")
+	}
+	if f := shadow(); !strings.Contains(f, "auths["+r.registry+"/giteaadmin]") {
+		t.Fatalf("status did not see the namespace key: %q", f)
+	}
+	// Not the cluster's credential: install leaves the registry alone...
+	res = u.run("", fullHelper(), "install")
+	if res.code != 1 || !strings.Contains(res.stdout, "auths["+r.registry+"/giteaadmin], a credential that is not the cluster's") {
+		t.Fatalf("install: %+v", res)
+	}
+	// ...unless named: the file then names the helper, which skopeo reads
+	// first, and the user's entry stays.
+	res = u.must("", fullHelper(), "install", "--registry", r.registry)
+	if !strings.Contains(res.stdout, "taking the registry over") {
+		t.Fatalf("install --registry:\n%s", res.stdout)
+	}
+	u.must("", "skopeo", "copy", "oci:"+layout, "docker://"+repo+":skopeo")
+	if data, _ := os.ReadFile(authFile); !strings.Contains(string(data), r.registry+"/giteaadmin") {
+		t.Fatalf("the user's entry was removed: %s", data)
+	}
+	if f := shadow(); f != "" {
+		t.Fatalf("still shadowed after install --registry: %q", f)
+	}
+}
