@@ -122,31 +122,9 @@ func (in *Installer) Install(opts Options) error {
 		return errors.New("no registry left to install: each one found is someone else's (see the warnings above); name one with --registry HOST to take it over")
 	}
 
-	kubeconfig := opts.Kubeconfig
-	if kubeconfig != "" {
-		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
-			return err
-		}
+	if err := in.recordTable(rep, table, hosts, found, kc.Context(), opts); err != nil {
+		return err
 	}
-	tableChanged := recordHosts(table, hosts, config.Registry{Context: kc.Context(), Kubeconfig: kubeconfig}, found)
-	if opts.TrustCA {
-		before := len(table.Installed)
-		if err := in.trustCA(rep, table, hosts, found.caPEM, opts); err != nil {
-			return err
-		}
-		tableChanged = tableChanged || len(table.Installed) != before
-	}
-	if tableChanged && !opts.DryRun {
-		if err := table.Save(); err != nil {
-			return err
-		}
-	}
-	status := "ok"
-	if tableChanged {
-		status = "changed"
-	}
-	rep.line(status, "helper config %s: %s", table.Path, strings.Join(hosts, ", "))
-
 	if !opts.DryRun {
 		in.primeCache(rep, table, kc, hosts)
 	}
@@ -166,6 +144,37 @@ func (in *Installer) Install(opts Options) error {
 	} else {
 		rep.line("warning", "%s: %s", c.Detail, c.Fix)
 	}
+	return nil
+}
+
+// recordTable records the hosts in the registry table, with --trust-ca the
+// CA files written for them, and saves it when that changed anything.
+func (in *Installer) recordTable(rep *report, table *config.Table, hosts []string, found discovery, kubeContext string, opts Options) error {
+	kubeconfig := opts.Kubeconfig
+	if kubeconfig != "" {
+		var err error
+		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
+			return err
+		}
+	}
+	changed := recordHosts(table, hosts, config.Registry{Context: kubeContext, Kubeconfig: kubeconfig}, found)
+	if opts.TrustCA {
+		before := len(table.Installed)
+		if err := in.trustCA(rep, table, hosts, found.caPEM, opts); err != nil {
+			return err
+		}
+		changed = changed || len(table.Installed) != before
+	}
+	if changed && !opts.DryRun {
+		if err := table.Save(); err != nil {
+			return err
+		}
+	}
+	status := "ok"
+	if changed {
+		status = "changed"
+	}
+	rep.line(status, "helper config %s: %s", table.Path, strings.Join(hosts, ", "))
 	return nil
 }
 
