@@ -91,12 +91,32 @@ type Backend interface {
 	Delete(service, user string) error
 }
 
-// System is the OS keyring through go-keyring.
+// System is the OS keyring through go-keyring. Where that means D-Bus, a
+// call with no session bus to find fails at once (the cache then reads the
+// cluster) instead of letting godbus launch a dbus-daemon that outlives the
+// call (sessionbus_unix.go).
 type System struct{}
 
-func (System) Get(service, user string) (string, error) { return gokeyring.Get(service, user) }
-func (System) Set(service, user, pw string) error       { return gokeyring.Set(service, user, pw) }
-func (System) Delete(service, user string) error        { return gokeyring.Delete(service, user) }
+func (System) Get(service, user string) (string, error) {
+	if err := checkSessionBus(); err != nil {
+		return "", err
+	}
+	return gokeyring.Get(service, user)
+}
+
+func (System) Set(service, user, pw string) error {
+	if err := checkSessionBus(); err != nil {
+		return err
+	}
+	return gokeyring.Set(service, user, pw)
+}
+
+func (System) Delete(service, user string) error {
+	if err := checkSessionBus(); err != nil {
+		return err
+	}
+	return gokeyring.Delete(service, user)
+}
 
 // Cache is the credential cache over a Backend. Every call is bounded by a
 // deadline, and after the first failure the cache stays off for the rest of

@@ -205,6 +205,7 @@ func TestTooBigIsNotUnavailable(t *testing.T) {
 // see; System must pass calls through to it.
 func TestSystemUsesGoKeyring(t *testing.T) {
 	gokeyring.MockInit()
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus") // System looks for a bus first; the mock never dials it
 	c := New(System{}, time.Second, nil)
 	if err := c.Put("h", Entry{Username: "u", Secret: "s"}); err != nil {
 		t.Fatal(err)
