@@ -5,6 +5,7 @@ package keyring
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -165,5 +166,17 @@ func fileAt(name, content string) func(*testing.T, string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The check runs before every keyring call, a cache hit included.
+func BenchmarkCheckSessionBus(b *testing.B) {
+	for _, addr := range []string{"unix:path=/run/user/1000/bus", ""} {
+		b.Run(fmt.Sprintf("address=%q", addr), func(b *testing.B) {
+			b.Setenv(envSessionBus, addr)
+			for b.Loop() {
+				_ = checkSessionBus()
+			}
+		})
 	}
 }
