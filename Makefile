@@ -80,12 +80,12 @@ bench-short:
 FUZZTIME ?= 20s
 FUZZ_TARGETS := \
 	./cmd/docker-credential-idpbuilder:FuzzProtocol \
-	./config:FuzzNormalize \
+	./internal/config:FuzzNormalize \
 	./secrets:FuzzSecretDecode \
 	./secrets:FuzzLocalbuildDecode \
 	./secrets:FuzzResolve \
 	./install:FuzzEditor \
-	./gitcred:FuzzParse
+	./internal/gitcred:FuzzParse
 
 .PHONY: fuzz
 fuzz:

@@ -8,8 +8,8 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/atomicfile"
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // HelperName is the credHelpers value that makes docker run
@@ -22,7 +22,7 @@ const HelperName = "idpbuilder"
 // which is exactly what the helper replaces). A credential that is not the
 // cluster's is never removed: keepUnclaimed let the host through only when
 // --registry named it, and credHelpers wins over it. It reports each change.
-func wire(o *object, hosts []string, creds map[string]cluster.Credentials) (changes []string, err error) {
+func wire(o *object, hosts []string, creds map[string]idpbuilder.Credentials) (changes []string, err error) {
 	helpers, _, err := o.subObject("credHelpers")
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func wire(o *object, hosts []string, creds map[string]cluster.Credentials) (chan
 // dropStoredAuths removes the auths entries for hosts that hold the
 // cluster's credential; an empty entry (docker writes `{}` after a login
 // through a helper) and anyone else's credential stay.
-func dropStoredAuths(o *object, hosts []string, creds map[string]cluster.Credentials) (changes []string, err error) {
+func dropStoredAuths(o *object, hosts []string, creds map[string]idpbuilder.Credentials) (changes []string, err error) {
 	if _, ok := o.get("auths"); !ok {
 		return nil, nil
 	}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 )
 
 // GitHelper is the credential helper install gives git for each registry

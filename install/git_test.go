@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 const gitHost = "gitea.cnoe.localtest.me:8443"
@@ -29,7 +29,7 @@ func (r *rig) gitGlobal(t *testing.T, args ...string) string {
 }
 
 func localbuild(t *testing.T) *fakeCluster {
-	return &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}}
+	return &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}}
 }
 
 func TestInstallConfiguresGit(t *testing.T) {
@@ -134,7 +134,7 @@ func TestInstallGitDryRunAndOptOut(t *testing.T) {
 
 func TestUninstallRemovesGitSettingsOfEveryHost(t *testing.T) {
 	requireGit(t)
-	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
+	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
 		IngressHost: "other.example", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}})
 	if err := r.in.Install(Options{TrustCA: true, Git: true}); err != nil {
 		t.Fatal(err)

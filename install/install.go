@@ -15,18 +15,17 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // Cluster is what install reads from the cluster.
 type Cluster interface {
 	Context() string
 	Fingerprint() string
-	Localbuilds(ctx context.Context) ([]secrets.Localbuild, error)
-	ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error)
+	Localbuilds(ctx context.Context) ([]idpbuilder.Localbuild, error)
+	ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error)
 }
 
 // Options are the install command's flags.
@@ -180,10 +179,10 @@ func (in *Installer) recordTable(rep *report, table *config.Table, hosts []strin
 
 // readSecrets reads, once each, the secrets the hosts' table entries name
 // (idpbuilder's by default), and gives each host its credentials.
-func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Table, hosts []string) (map[string]cluster.Credentials, error) {
+func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Table, hosts []string) (map[string]idpbuilder.Credentials, error) {
 	type ref struct{ namespace, name string }
-	read := map[ref]cluster.Credentials{}
-	out := make(map[string]cluster.Credentials, len(hosts))
+	read := map[ref]idpbuilder.Credentials{}
+	out := make(map[string]idpbuilder.Credentials, len(hosts))
 	for _, h := range hosts {
 		reg := table.Registries[h].WithDefaults()
 		r := ref{reg.Namespace, reg.Secret}
@@ -253,7 +252,7 @@ func (in *Installer) primeCache(rep *report, table *config.Table, kc Cluster, ho
 
 // wireFiles points the docker config, and every containers auth file that
 // would shadow it, at the helper for the hosts.
-func (in *Installer) wireFiles(rep *report, dockerConfig string, hosts []string, creds map[string]cluster.Credentials, dryRun bool) error {
+func (in *Installer) wireFiles(rep *report, dockerConfig string, hosts []string, creds map[string]idpbuilder.Credentials, dryRun bool) error {
 	changes, err := editJSONFile(dockerConfig, true, dryRun, func(o *object) ([]string, error) { return wire(o, hosts, creds) })
 	if err != nil {
 		return err
@@ -296,7 +295,7 @@ func holdsAuthFor(o *object, hosts []string) bool {
 	}
 	for _, h := range hosts {
 		for _, k := range authKeys(auths, h) {
-			if raw, _ := auths.get(k); classifyAuth(raw, cluster.Credentials{}) != authNone {
+			if raw, _ := auths.get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
 				return true
 			}
 		}

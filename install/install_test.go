@@ -17,14 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 type fakeCluster struct {
-	builds    []secrets.Localbuild
+	builds    []idpbuilder.Localbuild
 	buildsErr error
 	secretErr error
 	// context is the context name; empty is kind-localdev.
@@ -40,12 +39,12 @@ func (f *fakeCluster) Context() string {
 	return "kind-localdev"
 }
 func (f *fakeCluster) Fingerprint() string { return "fp" }
-func (f *fakeCluster) Localbuilds(context.Context) ([]secrets.Localbuild, error) {
+func (f *fakeCluster) Localbuilds(context.Context) ([]idpbuilder.Localbuild, error) {
 	return f.builds, f.buildsErr
 }
-func (f *fakeCluster) ReadSecret(_ context.Context, namespace, name string) (cluster.Credentials, error) {
+func (f *fakeCluster) ReadSecret(_ context.Context, namespace, name string) (idpbuilder.Credentials, error) {
 	f.secretsRead = append(f.secretsRead, namespace+"/"+name)
-	return cluster.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
+	return idpbuilder.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
 }
 
 func selfSignedPEM(t *testing.T) string {
@@ -97,7 +96,7 @@ func read(t *testing.T, path string) string {
 
 func TestInstallAndUninstall(t *testing.T) {
 	ca := selfSignedPEM(t)
-	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca}}})
+	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca}}})
 	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
 	os.MkdirAll(filepath.Dir(dockerCfg), 0o700)
 	original := "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"credsStore\": \"desktop\"\n}"
@@ -181,7 +180,7 @@ func TestInstallAndUninstall(t *testing.T) {
 }
 
 func TestInstallDryRunWritesNothing(t *testing.T) {
-	r := newRig(t, &fakeCluster{buildsErr: secrets.ErrNoLocalbuildResource})
+	r := newRig(t, &fakeCluster{buildsErr: idpbuilder.ErrNoLocalbuildResource})
 	if err := r.in.Install(Options{DryRun: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -221,16 +220,16 @@ func TestInstallLeavesACorruptDockerConfig(t *testing.T) {
 
 func TestRegistryHosts(t *testing.T) {
 	tests := []struct {
-		lb   secrets.Localbuild
+		lb   idpbuilder.Localbuild
 		want string
 	}{
-		{secrets.Localbuild{}, "gitea.cnoe.localtest.me:8443"},
-		{secrets.Localbuild{Host: "cnoe.localtest.me", Port: "8443", Protocol: "https"}, "gitea.cnoe.localtest.me:8443"},
-		{secrets.Localbuild{Host: "My.Host", Port: "9443"}, "gitea.my.host:9443"},
-		{secrets.Localbuild{Host: "cnoe.localtest.me", Port: "8443", UsePathRouting: true}, "cnoe.localtest.me:8443"},
-		{secrets.Localbuild{Host: "a.example", IngressHost: "b.example", Port: "8443"}, "gitea.a.example:8443 gitea.b.example:8443"},
-		{secrets.Localbuild{Host: "a.example", IngressHost: "A.example", Port: "8443"}, "gitea.a.example:8443"},
-		{secrets.Localbuild{Host: "a.example", Port: "443", Protocol: "https"}, "gitea.a.example"},
+		{idpbuilder.Localbuild{}, "gitea.cnoe.localtest.me:8443"},
+		{idpbuilder.Localbuild{Host: "cnoe.localtest.me", Port: "8443", Protocol: "https"}, "gitea.cnoe.localtest.me:8443"},
+		{idpbuilder.Localbuild{Host: "My.Host", Port: "9443"}, "gitea.my.host:9443"},
+		{idpbuilder.Localbuild{Host: "cnoe.localtest.me", Port: "8443", UsePathRouting: true}, "cnoe.localtest.me:8443"},
+		{idpbuilder.Localbuild{Host: "a.example", IngressHost: "b.example", Port: "8443"}, "gitea.a.example:8443 gitea.b.example:8443"},
+		{idpbuilder.Localbuild{Host: "a.example", IngressHost: "A.example", Port: "8443"}, "gitea.a.example:8443"},
+		{idpbuilder.Localbuild{Host: "a.example", Port: "443", Protocol: "https"}, "gitea.a.example"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(RegistryHosts(tt.lb), " "); got != tt.want {
@@ -244,7 +243,7 @@ func TestRegistryHosts(t *testing.T) {
 // refresh), the protocol. The recorded secret is the one install reads.
 func TestReinstallWithAnotherContextKeepsTheEntry(t *testing.T) {
 	const found, byHand = "gitea.cnoe.localtest.me:8443", "registry.example:5000"
-	kc := &fakeCluster{context: "kind-other", builds: []secrets.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443"}}}
+	kc := &fakeCluster{context: "kind-other", builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443"}}}
 	r := newRig(t, kc)
 	tablePath := filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json")
 	kept := config.Registry{Context: "kind-localdev", Namespace: "idp", Secret: "registry-cred", Protocol: "http"}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // dockerWritten renders v as the docker CLI saves its config.
@@ -98,9 +98,9 @@ func TestWireRemovesOnlyTheClustersPlainTextAuth(t *testing.T) {
 	// password, or anyone's) and an identity token are not.
 	o, _ := parseObject([]byte(`{"auths":{"` + gitea + `":{"auth":"Z2l0ZWFBZG1pbjpwdw=="},"` + other + `":{"auth":"Z2l0ZWFBZG1pbjpvbGQ="},` +
 		`"quay.io":{},"ghcr.io":{"auth":"x"},"gitea.third.example:8443":{"auth":"Z2l0ZWFBZG1pbjpwdw==","identitytoken":"t"}}}`))
-	creds := cluster.Credentials{Username: "giteaAdmin", Password: "pw"}
+	creds := idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}
 	hosts := []string{gitea, other, "quay.io", "gitea.third.example:8443"}
-	changes, err := wire(o, hosts, map[string]cluster.Credentials{gitea: creds, other: creds, "gitea.third.example:8443": creds})
+	changes, err := wire(o, hosts, map[string]idpbuilder.Credentials{gitea: creds, other: creds, "gitea.third.example:8443": creds})
 	if err != nil {
 		t.Fatal(err)
 	}

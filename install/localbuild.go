@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // discovery is what the cluster's Localbuild says about its registry.
@@ -26,16 +26,16 @@ type discovery struct {
 // without the resource (an older idpbuilder) gives the default host.
 func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (discovery, error) {
 	builds, err := kc.Localbuilds(ctx)
-	if errors.Is(err, secrets.ErrNoLocalbuildResource) {
-		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), config.DefaultRegistry)
-		return discovery{hosts: []string{config.DefaultRegistry}}, nil
+	if errors.Is(err, idpbuilder.ErrNoLocalbuildResource) {
+		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), idpbuilder.DefaultRegistry)
+		return discovery{hosts: []string{idpbuilder.DefaultRegistry}}, nil
 	}
 	if err != nil {
 		return discovery{}, err
 	}
 	if len(builds) == 0 {
-		rep.line("warning", "context %s has no Localbuild object: using %s", kc.Context(), config.DefaultRegistry)
-		return discovery{hosts: []string{config.DefaultRegistry}}, nil
+		rep.line("warning", "context %s has no Localbuild object: using %s", kc.Context(), idpbuilder.DefaultRegistry)
+		return discovery{hosts: []string{idpbuilder.DefaultRegistry}}, nil
 	}
 	// idpbuilder uses the first Localbuild; one cluster normally has one.
 	lb := builds[0]
@@ -57,7 +57,7 @@ func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (dis
 // input they are: whoever can edit the Localbuild chooses them, and they
 // become config keys, folder names under certs.d and git config URLs. An
 // empty field means idpbuilder's default.
-func validateLocalbuild(lb secrets.Localbuild) error {
+func validateLocalbuild(lb idpbuilder.Localbuild) error {
 	bad := func(field, value, want string) error {
 		return fmt.Errorf("Localbuild %s: spec.buildCustomization.%s is %q, which is not %s; nothing was written: correct the Localbuild (or recreate the cluster with idpbuilder)", lb.Name, field, value, want)
 	}
@@ -127,7 +127,7 @@ func checkRegistry(hostport string) error {
 // RegistryHosts gives the registry hosts a Localbuild serves: gitea.<host>:<port>
 // with subdomain routing (and gitea.<ingressHost>:<port> when that differs),
 // <host>:<port> with path routing.
-func RegistryHosts(lb secrets.Localbuild) []string {
+func RegistryHosts(lb idpbuilder.Localbuild) []string {
 	host, port := lb.Host, lb.Port
 	if host == "" {
 		host = "cnoe.localtest.me"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // snapshot records every file and folder under the rig's HOME and system
@@ -50,27 +50,27 @@ func TestInstallRefusesAHostileLocalbuild(t *testing.T) {
 	requireGit(t)
 	tests := []struct {
 		name        string
-		lb          secrets.Localbuild
+		lb          idpbuilder.Localbuild
 		field, want string
 	}{
-		{"port climbing out of certs.d", secrets.Localbuild{Port: "8443/../../x"}, "port", `"8443/../../x"`},
-		{"port zero", secrets.Localbuild{Port: "0"}, "port", `"0"`},
-		{"port too large", secrets.Localbuild{Port: "65536"}, "port", `"65536"`},
-		{"port with a sign", secrets.Localbuild{Port: "+8443"}, "port", `"+8443"`},
-		{"port with a leading zero", secrets.Localbuild{Port: "08443"}, "port", `"08443"`},
-		{"ingress host with a space", secrets.Localbuild{IngressHost: "idp example"}, "ingressHost", `"idp example"`},
-		{"host with a port", secrets.Localbuild{Host: "a.example:1"}, "host", `"a.example:1"`},
-		{"host with a path", secrets.Localbuild{Host: "a.example/../x"}, "host", `"a.example/../x"`},
-		{"host with an empty label", secrets.Localbuild{Host: "a..example"}, "host", `"a..example"`},
-		{"host of dots", secrets.Localbuild{Host: ".."}, "host", `".."`},
-		{"host with a newline", secrets.Localbuild{Host: "a.example\nx"}, "host", `"a.example\nx"`},
-		{"protocol", secrets.Localbuild{Protocol: "ftp"}, "protocol", `"ftp"`},
+		{"port climbing out of certs.d", idpbuilder.Localbuild{Port: "8443/../../x"}, "port", `"8443/../../x"`},
+		{"port zero", idpbuilder.Localbuild{Port: "0"}, "port", `"0"`},
+		{"port too large", idpbuilder.Localbuild{Port: "65536"}, "port", `"65536"`},
+		{"port with a sign", idpbuilder.Localbuild{Port: "+8443"}, "port", `"+8443"`},
+		{"port with a leading zero", idpbuilder.Localbuild{Port: "08443"}, "port", `"08443"`},
+		{"ingress host with a space", idpbuilder.Localbuild{IngressHost: "idp example"}, "ingressHost", `"idp example"`},
+		{"host with a port", idpbuilder.Localbuild{Host: "a.example:1"}, "host", `"a.example:1"`},
+		{"host with a path", idpbuilder.Localbuild{Host: "a.example/../x"}, "host", `"a.example/../x"`},
+		{"host with an empty label", idpbuilder.Localbuild{Host: "a..example"}, "host", `"a..example"`},
+		{"host of dots", idpbuilder.Localbuild{Host: ".."}, "host", `".."`},
+		{"host with a newline", idpbuilder.Localbuild{Host: "a.example\nx"}, "host", `"a.example\nx"`},
+		{"protocol", idpbuilder.Localbuild{Protocol: "ftp"}, "protocol", `"ftp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.lb.Name = "localdev"
 			tt.lb.SelfSignedCert = selfSignedPEM(t)
-			r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{tt.lb}})
+			r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{tt.lb}})
 			before := r.snapshot(t)
 			err := r.in.Install(Options{TrustCA: true, Git: true})
 			if err == nil || !strings.Contains(err.Error(), "spec.buildCustomization."+tt.field+" is "+tt.want) || strings.Contains(err.Error(), "\n") {
@@ -98,7 +98,7 @@ func TestCheckRegistry(t *testing.T) {
 }
 
 func TestInstallRefusesARegistryNameThatIsNotAFolderName(t *testing.T) {
-	r := newRig(t, &fakeCluster{buildsErr: secrets.ErrNoLocalbuildResource})
+	r := newRig(t, &fakeCluster{buildsErr: idpbuilder.ErrNoLocalbuildResource})
 	before := r.snapshot(t)
 	if err := r.in.Install(Options{TrustCA: true, Registries: []string{".."}}); err == nil || !strings.Contains(err.Error(), "--registry") {
 		t.Fatalf("Install = %v", err)

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // A cluster made with `idpbuilder create --protocol http`: install records
@@ -22,7 +22,7 @@ func TestInstallRecordsAnHTTPCluster(t *testing.T) {
 		{"80", "gitea.cnoe.localtest.me"}, // the default port of http
 	} {
 		t.Run(tt.port, func(t *testing.T) {
-			kc := &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "http", Host: "cnoe.localtest.me", Port: tt.port, SelfSignedCert: selfSignedPEM(t)}}}
+			kc := &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: "cnoe.localtest.me", Port: tt.port, SelfSignedCert: selfSignedPEM(t)}}}
 			r := newRig(t, kc)
 			if err := r.in.Install(Options{TrustCA: true, Git: true}); err != nil {
 				t.Fatalf("Install: %v\n%s", err, r.out)
@@ -74,7 +74,7 @@ func httpStatusRig(t *testing.T, registryPassword string) (*rig, *httptest.Serve
 	t.Helper()
 	srv := giteaLike(t, registryPassword, httptest.NewServer)
 	host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "http", Host: host, Port: port, UsePathRouting: true}}})
+	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: host, Port: port, UsePathRouting: true}}})
 	if err := r.in.Install(Options{Git: true}); err != nil {
 		t.Fatalf("install: %v\n%s", err, r.out)
 	}
@@ -119,7 +119,7 @@ func TestStatusOfAnHTTPRegistryRejectingOrDown(t *testing.T) {
 
 // The Localbuild of an http cluster needs no self-signed CA.
 func TestInstallTrustCAWithOnlyHTTPHostsNeedsNoCA(t *testing.T) {
-	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "http", Port: "8080"}}})
+	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Port: "8080"}}})
 	if err := r.in.Install(Options{TrustCA: true}); err != nil {
 		t.Fatalf("Install: %v\n%s", err, r.out)
 	}

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -78,24 +78,24 @@ func (in *Installer) statusOf(table *config.Table, host string, opts Options) Re
 
 	var clusterCA string
 	var username, secret string
-	cluster, err := in.Resolve(reg.Kubeconfig, reg.Context)
+	kc, err := in.Resolve(reg.Kubeconfig, reg.Context)
 	if err != nil {
 		add(Check{Name: "cluster", Detail: err.Error(), Fix: "create the cluster with idpbuilder, or record the right context with 'docker-credential-idpbuilder install --context NAME'", Blocking: true})
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
-		creds, err := cluster.ReadSecret(ctx, reg.Namespace, reg.Secret)
+		creds, err := kc.ReadSecret(ctx, reg.Namespace, reg.Secret)
 		if err != nil {
 			add(Check{Name: "secret", Detail: err.Error(), Fix: "start the cluster (idpbuilder create) or grant 'get' on the secret", Blocking: true})
 		} else {
 			username, secret = creds.Username, creds.Password
-			add(Check{Name: "secret", OK: true, Detail: fmt.Sprintf("%s/%s readable in context %s (user %s)", reg.Namespace, reg.Secret, cluster.Context(), creds.Username)})
+			add(Check{Name: "secret", OK: true, Detail: fmt.Sprintf("%s/%s readable in context %s (user %s)", reg.Namespace, reg.Secret, kc.Context(), creds.Username)})
 		}
-		if builds, err := cluster.Localbuilds(ctx); err == nil && len(builds) > 0 {
+		if builds, err := kc.Localbuilds(ctx); err == nil && len(builds) > 0 {
 			clusterCA = builds[0].SelfSignedCert
 		}
 		cancel()
-		add(in.cacheCheck(host, cluster))
-		if l, ok := in.login(host, cluster); ok {
+		add(in.cacheCheck(host, kc))
+		if l, ok := in.login(host, kc); ok {
 			// What the clients get is the login, so that is what to test.
 			username, secret = l.Username, l.Secret
 		}
@@ -119,18 +119,18 @@ func (in *Installer) statusOf(table *config.Table, host string, opts Options) Re
 
 // login returns what `docker login` stored for host when it belongs to
 // the cluster in use, as get would answer it.
-func (in *Installer) login(host string, cluster Cluster) (keyring.Credential, bool) {
+func (in *Installer) login(host string, kc Cluster) (keyring.Credential, bool) {
 	if in.Cache == nil {
 		return keyring.Credential{}, false
 	}
 	e, ok, err := in.Cache.Get(host)
-	if !ok || err != nil || e.Login == nil || e.Login.Fingerprint != cluster.Fingerprint() {
+	if !ok || err != nil || e.Login == nil || e.Login.Fingerprint != kc.Fingerprint() {
 		return keyring.Credential{}, false
 	}
 	return *e.Login, true
 }
 
-func (in *Installer) cacheCheck(host string, cluster Cluster) Check {
+func (in *Installer) cacheCheck(host string, kc Cluster) Check {
 	c := Check{Name: "cache", OK: true}
 	if in.Cache == nil {
 		c.Detail = "off (" + config.EnvNoCache + "): every get reads the cluster"
@@ -143,13 +143,13 @@ func (in *Installer) cacheCheck(host string, cluster Cluster) Check {
 		c.Fix = "unlock or start the OS keyring (Secret Service) to make get faster"
 	case !ok:
 		c.Detail = "OS keyring reachable, no entry yet (the next get fills it)"
-	case e.Login != nil && e.Login.Fingerprint == cluster.Fingerprint():
+	case e.Login != nil && e.Login.Fingerprint == kc.Fingerprint():
 		c.Detail = fmt.Sprintf("credentials stored by 'docker login' for user %s answer for this cluster; 'docker logout %s' drops them", e.Login.Username, host)
 	case e.Login != nil:
 		c.Detail = fmt.Sprintf("credentials stored by 'docker login' for user %s are from another cluster; the next get drops them", e.Login.Username)
 	case !e.HasCluster():
 		c.Detail = "OS keyring reachable, no cluster answer yet (the next get fills it)"
-	case e.Fingerprint != cluster.Fingerprint():
+	case e.Fingerprint != kc.Fingerprint():
 		c.Detail = "OS keyring entry from another cluster (replaced on the next get)"
 	default:
 		c.Detail = fmt.Sprintf("OS keyring entry for user %s, %s old", e.Username, time.Since(e.FetchedAt).Round(time.Second))
@@ -199,7 +199,7 @@ func (in *Installer) shadowCheck(host string) Check {
 		}
 		var keys []string
 		for _, k := range authKeys(auths, host) {
-			if raw, _ := auths.get(k); classifyAuth(raw, cluster.Credentials{}) != authNone {
+			if raw, _ := auths.get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
 				keys = append(keys, "auths["+k+"]")
 			}
 		}

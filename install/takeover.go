@@ -8,8 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // authState is what one auths entry holds, as far as install is concerned.
@@ -29,7 +29,7 @@ const (
 // the cluster's user:password, with no other non-empty field, is the
 // cluster's; an identitytoken, any other field, or a value that does not
 // parse belongs to someone else.
-func classifyAuth(raw json.RawMessage, creds cluster.Credentials) authState {
+func classifyAuth(raw json.RawMessage, creds idpbuilder.Credentials) authState {
 	var entry map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &entry); err != nil {
 		return authOther
@@ -58,7 +58,7 @@ func classifyAuth(raw json.RawMessage, creds cluster.Credentials) authState {
 
 // isClusterAuth compares a base64 user:password with the cluster's
 // credentials, without ever putting either in a message.
-func isClusterAuth(auth string, creds cluster.Credentials) bool {
+func isClusterAuth(auth string, creds idpbuilder.Credentials) bool {
 	if creds.Username == "" || creds.Password == "" {
 		return false
 	}
@@ -91,7 +91,7 @@ func authKeys(auths *object, host string) []string {
 // host to someone else: credHelpers[host] naming another helper, or an
 // auths entry for host holding a credential that is not the cluster's. It
 // is empty when install may take the host.
-func claim(o *object, host string, creds cluster.Credentials) string {
+func claim(o *object, host string, creds idpbuilder.Credentials) string {
 	if helpers, _, err := o.subObject("credHelpers"); err == nil {
 		if raw, ok := helpers.get(host); ok {
 			var v string
@@ -141,7 +141,7 @@ func readConfigFiles(paths []string) []configFile {
 // account on (path routing with host ghcr.io and port 443 gives ghcr.io).
 // Nothing of a dropped host is touched. A host named with --registry is
 // taken over, and said so.
-func keepUnclaimed(rep *report, hosts []string, explicit map[string]bool, files []configFile, creds map[string]cluster.Credentials) []string {
+func keepUnclaimed(rep *report, hosts []string, explicit map[string]bool, files []configFile, creds map[string]idpbuilder.Credentials) []string {
 	var out []string
 	for _, h := range hosts {
 		why := ""

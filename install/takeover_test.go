@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -39,12 +38,12 @@ func (r *rig) helperConfig() string {
 // pathRoutingGHCR is the Localbuild of the issue: path routing with host
 // ghcr.io and port 443 names the registry ghcr.io itself.
 func pathRoutingGHCR(t *testing.T) *fakeCluster {
-	return &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "https", Host: "ghcr.io", Port: "443",
+	return &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "ghcr.io", Port: "443",
 		UsePathRouting: true, SelfSignedCert: selfSignedPEM(t)}}}
 }
 
 func TestClassifyAuth(t *testing.T) {
-	creds := cluster.Credentials{Username: "giteaAdmin", Password: "pw:with:colons"}
+	creds := idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw:with:colons"}
 	tests := []struct {
 		entry string
 		want  authState
@@ -70,7 +69,7 @@ func TestClassifyAuth(t *testing.T) {
 			t.Errorf("classifyAuth(%s) = %d, want %d", tt.entry, got, tt.want)
 		}
 	}
-	if classifyAuth(json.RawMessage(`{"auth":"`+b64(":")+`"}`), cluster.Credentials{}) != authOther {
+	if classifyAuth(json.RawMessage(`{"auth":"`+b64(":")+`"}`), idpbuilder.Credentials{}) != authOther {
 		t.Error("empty cluster credentials matched an empty user:password")
 	}
 }
@@ -143,7 +142,7 @@ func TestInstallTakesOverANamedRegistry(t *testing.T) {
 func TestInstallSkipsOnlyTheClaimedHost(t *testing.T) {
 	requireGit(t)
 	const ours, theirs = "gitea.cnoe.localtest.me:8443", "gitea.other.example:8443"
-	r := newRig(t, &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
+	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
 		IngressHost: "other.example", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}})
 	writeFile(t, r.dockerConfig(), `{"auths":{"`+theirs+`":{"auth":"`+b64("alice:hers")+`"},"`+ours+`":{"auth":"`+clusterAuth+`"}}}`)
 	if err := r.in.Install(Options{TrustCA: true, Git: true}); err != nil {

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/atomicfile"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 )
 
 // systemRootFiles are where Linux distributions keep the trusted roots.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // setenv overrides one variable of the rig's environment.
@@ -22,7 +22,7 @@ func (r *rig) setenv(k, v string) {
 
 func TestCABundleIsSystemRootsPlusTheCurrentClusterCA(t *testing.T) {
 	systemCA, ca1, ca2 := selfSignedPEM(t), selfSignedPEM(t), selfSignedPEM(t)
-	kc := &fakeCluster{builds: []secrets.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca1}}}
+	kc := &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca1}}}
 	r := newRig(t, kc)
 	writeFile(t, filepath.Join(r.root, "etc", "ssl", "certs", "ca-certificates.crt"), systemCA)
 	helperDir := filepath.Join(r.home, ".config", "docker-credential-idpbuilder")

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // canary stands for a token, password or client key in a kubeconfig, in
@@ -214,7 +214,7 @@ func TestNoSecretInAnyError(t *testing.T) {
 			if strings.ContainsAny(msg, "\r\n") || !strings.Contains(msg, tc.want) {
 				t.Fatalf("error %q: want one line with %q", msg, tc.want)
 			}
-			if errors.Is(err, cluster.ErrUnreachable) != tc.wantDown {
+			if errors.Is(err, idpbuilder.ErrUnreachable) != tc.wantDown {
 				t.Errorf("errors.Is(err, ErrUnreachable) = %v, want %v", !tc.wantDown, tc.wantDown)
 			}
 			t.Logf("%s", msg)

@@ -17,7 +17,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
 // cannedConfig is a test-only seam: a ClientConfig whose transport answers
@@ -48,7 +49,7 @@ func (c cannedConfig) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func cannedCluster(status int, body []byte) *Cluster {
-	return &Cluster{ref: cluster.Ref{Context: "kind-localdev", Server: "https://127.0.0.1:6443", Fingerprint: "fp"},
+	return &Cluster{ref: kubeconfig.Ref{Context: "kind-localdev", Server: "https://127.0.0.1:6443", Fingerprint: "fp"},
 		clientConfig: cannedConfig{status: status, body: body}}
 }
 
@@ -123,7 +124,7 @@ func FuzzLocalbuildDecode(f *testing.F) {
 		builds, err := cannedCluster(status, body).Localbuilds(context.Background())
 		if err != nil {
 			oneLine(t, "Localbuilds", err)
-			if status == 404 && !errors.Is(err, ErrNoLocalbuildResource) {
+			if status == 404 && !errors.Is(err, idpbuilder.ErrNoLocalbuildResource) {
 				t.Fatalf("404 gave %v", err)
 			}
 			return

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
 // TestReadSecretFingerprintIsWhatWasContacted: the fingerprint the read
@@ -72,7 +72,7 @@ func TestReadSecretFingerprintIsWhatWasContacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now, err := cluster.Resolve(path, "", os.Getenv)
+	now, err := kubeconfig.Resolve(path, "", os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

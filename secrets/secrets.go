@@ -26,13 +26,14 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
 // Cluster is one kubeconfig context: resolved with package cluster, with no
 // network call, and talked to through client-go's authenticated transport.
 type Cluster struct {
-	ref          cluster.Ref
+	ref          kubeconfig.Ref
 	files        []string // the kubeconfig files, for messages
 	clientConfig clientcmd.ClientConfig
 }
@@ -50,16 +51,16 @@ func (c *Cluster) Fingerprint() string { return c.ref.Fingerprint }
 // Resolve loads the kubeconfig (explicit path, else $KUBECONFIG, else
 // ~/.kube/config) and picks the context: the named one, else
 // kind-localdev when present, else the current context.
-func Resolve(kubeconfig, contextName string) (*Cluster, error) {
-	ref, err := cluster.Resolve(kubeconfig, contextName, os.Getenv)
+func Resolve(kubeconfigPath, contextName string) (*Cluster, error) {
+	ref, err := kubeconfig.Resolve(kubeconfigPath, contextName, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
+	rules.ExplicitPath = kubeconfigPath
 	return &Cluster{
 		ref:          ref,
-		files:        cluster.Files(kubeconfig, os.Getenv),
+		files:        kubeconfig.Files(kubeconfigPath, os.Getenv),
 		clientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: ref.Context}),
 	}, nil
 }
@@ -94,7 +95,7 @@ func (c *Cluster) restConfig() (*rest.Config, string, error) {
 	if err != nil {
 		return nil, "", c.notUsable(err)
 	}
-	fp, err := cluster.ConfigFingerprint(cfg.Host, cfg.Insecure, cfg.ServerName, cfg.CAData, cfg.CAFile)
+	fp, err := kubeconfig.ConfigFingerprint(cfg.Host, cfg.Insecure, cfg.ServerName, cfg.CAData, cfg.CAFile)
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig context %q: %w", c.ref.Context, err)
 	}
@@ -295,7 +296,7 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	resp, err := do(ctx, client, req, func() bool { return plugin != "" && !reached.Load() })
 	if errors.Is(err, errPluginTimedOut) {
 		return nil, "", fmt.Errorf("%w: the exec credential plugin %q of context %q gave no credentials before the deadline (timed out); check that 'kubectl --context %s get ns' works",
-			cluster.ErrUnreachable, plugin, c.ref.Context, c.ref.Context)
+			idpbuilder.ErrUnreachable, plugin, c.ref.Context, c.ref.Context)
 	}
 	if err != nil && strings.Contains(err.Error(), "getting credentials: ") {
 		// client-go flattens exec plugin errors into text: the plugin, not
@@ -311,12 +312,12 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: cannot reach the API server of context %q at %s to read %s (%s): is the idpbuilder cluster running?",
-			cluster.ErrUnreachable, c.ref.Context, c.ref.Server, what, networkReason(ctx, err))
+			idpbuilder.ErrUnreachable, c.ref.Context, c.ref.Server, what, networkReason(ctx, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: reading %s from context %q: %s", cluster.ErrUnreachable, what, c.ref.Context, networkReason(ctx, err))
+		return nil, "", fmt.Errorf("%w: reading %s from context %q: %s", idpbuilder.ErrUnreachable, what, c.ref.Context, networkReason(ctx, err))
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
@@ -329,7 +330,7 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 		return nil, "", &APIError{code, fmt.Sprintf("%s not found in context %q", what, c.ref.Context)}
 	default:
 		// The body is not quoted: it is the server's text, not ours to show.
-		return nil, "", fmt.Errorf("%w: the API server of context %q answered %d %s reading %s", cluster.ErrUnreachable, c.ref.Context, code, http.StatusText(code), what)
+		return nil, "", fmt.Errorf("%w: the API server of context %q answered %d %s reading %s", idpbuilder.ErrUnreachable, c.ref.Context, code, http.StatusText(code), what)
 	}
 }
 
@@ -371,20 +372,20 @@ func do(ctx context.Context, client *http.Client, req *http.Request, inPlugin fu
 
 // ReadSecret fetches namespace/name and returns its username and password
 // keys. ctx bounds the whole read, exec credential plugins included.
-func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error) {
+func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
 	what := "secret " + namespace + "/" + name
 	body, fp, err := c.get(ctx, what, "api", "v1", "namespaces", namespace, "secrets", name)
 	if IsNotFound(err) {
-		return cluster.Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
+		return idpbuilder.Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
 	}
 	if err != nil {
-		return cluster.Credentials{}, err
+		return idpbuilder.Credentials{}, err
 	}
 	var s secretObject
 	if err := json.Unmarshal(body, &s); err != nil {
-		return cluster.Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.ref.Context)
+		return idpbuilder.Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.ref.Context)
 	}
-	creds := cluster.Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"]), Fingerprint: fp}
+	creds := idpbuilder.Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"]), Fingerprint: fp}
 	var missing []string
 	if creds.Username == "" {
 		missing = append(missing, "username")
@@ -393,22 +394,9 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (clust
 		missing = append(missing, "password")
 	}
 	if len(missing) > 0 {
-		return cluster.Credentials{}, fmt.Errorf("%s in context %q has no %s key: is it idpbuilder's Gitea credential?", what, c.ref.Context, strings.Join(missing, " or "))
+		return idpbuilder.Credentials{}, fmt.Errorf("%s in context %q has no %s key: is it idpbuilder's Gitea credential?", what, c.ref.Context, strings.Join(missing, " or "))
 	}
 	return creds, nil
-}
-
-// Localbuild is what the helper reads of idpbuilder's Localbuild resource.
-type Localbuild struct {
-	Name           string
-	Protocol       string
-	Host           string
-	IngressHost    string
-	Port           string
-	UsePathRouting bool
-	// SelfSignedCert is the PEM of the CA idpbuilder made for its ingress.
-	SelfSignedCert string
-	ExternalURL    string
 }
 
 type localbuildList struct {
@@ -434,15 +422,11 @@ type localbuildList struct {
 	} `json:"items"`
 }
 
-// ErrNoLocalbuildResource means the cluster does not serve
-// localbuilds.idpbuilder.cnoe.io (an older idpbuilder, or not idpbuilder).
-var ErrNoLocalbuildResource = errors.New("the cluster has no Localbuild resource (localbuilds.idpbuilder.cnoe.io)")
-
 // Localbuilds lists the cluster's Localbuild objects.
-func (c *Cluster) Localbuilds(ctx context.Context) ([]Localbuild, error) {
+func (c *Cluster) Localbuilds(ctx context.Context) ([]idpbuilder.Localbuild, error) {
 	body, _, err := c.get(ctx, "Localbuild objects", "apis", "idpbuilder.cnoe.io", "v1alpha1", "localbuilds")
 	if IsNotFound(err) {
-		return nil, ErrNoLocalbuildResource
+		return nil, idpbuilder.ErrNoLocalbuildResource
 	}
 	if err != nil {
 		return nil, err
@@ -451,10 +435,10 @@ func (c *Cluster) Localbuilds(ctx context.Context) ([]Localbuild, error) {
 	if err := json.Unmarshal(body, &list); err != nil {
 		return nil, fmt.Errorf("the Localbuild list from context %q is not valid JSON: %v", c.ref.Context, err)
 	}
-	out := make([]Localbuild, 0, len(list.Items))
+	out := make([]idpbuilder.Localbuild, 0, len(list.Items))
 	for _, it := range list.Items {
 		bc := it.Spec.BuildCustomization
-		out = append(out, Localbuild{
+		out = append(out, idpbuilder.Localbuild{
 			Name: it.Metadata.Name, Protocol: bc.Protocol, Host: bc.Host, IngressHost: bc.IngressHost, Port: bc.Port,
 			UsePathRouting: bc.UsePathRouting, SelfSignedCert: bc.SelfSignedCert, ExternalURL: it.Status.Gitea.ExternalURL,
 		})

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 const testToken = "test-bearer-token"
@@ -79,12 +79,12 @@ func TestReadSecret(t *testing.T) {
 		body     string
 		delay    time.Duration
 		token    string
-		want     cluster.Credentials
+		want     idpbuilder.Credentials
 		wantErr  string
 		wantDown bool
 	}{
 		{name: "found", status: 200, body: secretJSON(map[string]string{"username": b64([]byte("giteaAdmin")), "password": b64([]byte("pw-123")), "token": b64([]byte("tok"))}),
-			want: cluster.Credentials{Username: "giteaAdmin", Password: "pw-123"}},
+			want: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw-123"}},
 		{name: "missing secret", status: 404, body: `{"kind":"Status","code":404}`, wantErr: "secret gitea/gitea-credential not found in context \"kind-localdev\""},
 		{name: "forbidden", status: 403, body: `{"kind":"Status","code":403}`, wantErr: "forbidden: the user of context \"kind-localdev\" may not read secret gitea/gitea-credential"},
 		{name: "bad token", status: 200, token: "wrong", wantErr: "401 Unauthorized"},
@@ -142,8 +142,8 @@ func TestReadSecret(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("ReadSecret error = %v, want %q", err, tt.wantErr)
 			}
-			if errors.Is(err, cluster.ErrUnreachable) != tt.wantDown {
-				t.Fatalf("errors.Is(err, cluster.ErrUnreachable) = %v, want %v", !tt.wantDown, tt.wantDown)
+			if errors.Is(err, idpbuilder.ErrUnreachable) != tt.wantDown {
+				t.Fatalf("errors.Is(err, idpbuilder.ErrUnreachable) = %v, want %v", !tt.wantDown, tt.wantDown)
 			}
 			if strings.Contains(err.Error(), "pw-123") || strings.Contains(err.Error(), testToken) {
 				t.Fatalf("error leaks a secret: %v", err)
@@ -164,7 +164,7 @@ func TestReadSecretServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
-	if !errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), "is the idpbuilder cluster running?") {
+	if !errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), "is the idpbuilder cluster running?") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -176,7 +176,7 @@ func TestReadSecretUntrustedCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
-	if err == nil || errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), "certificate the kubeconfig's CA does not trust") {
+	if err == nil || errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), "certificate the kubeconfig's CA does not trust") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -276,13 +276,13 @@ func TestLocalbuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := c.Localbuilds(context.Background())
-	want := Localbuild{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", IngressHost: "other.example", Port: "8443",
+	want := idpbuilder.Localbuild{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", IngressHost: "other.example", Port: "8443",
 		UsePathRouting: true, SelfSignedCert: "PEM", ExternalURL: "https://gitea.cnoe.localtest.me:8443"}
 	if err != nil || len(got) != 1 || got[0] != want {
 		t.Fatalf("Localbuilds = %+v, %v", got, err)
 	}
 	found = false
-	if _, err := c.Localbuilds(context.Background()); !errors.Is(err, ErrNoLocalbuildResource) {
+	if _, err := c.Localbuilds(context.Background()); !errors.Is(err, idpbuilder.ErrNoLocalbuildResource) {
 		t.Fatalf("without the resource: %v", err)
 	}
 }
@@ -328,7 +328,7 @@ func TestExecPluginRunsWithoutStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
-	if err == nil || !strings.Contains(err.Error(), "exec credential plugin") || !strings.Contains(err.Error(), "interactive mode") || errors.Is(err, cluster.ErrUnreachable) {
+	if err == nil || !strings.Contains(err.Error(), "exec credential plugin") || !strings.Contains(err.Error(), "interactive mode") || errors.Is(err, idpbuilder.ErrUnreachable) {
 		t.Fatalf("ReadSecret with an interactive plugin: %v", err)
 	}
 }

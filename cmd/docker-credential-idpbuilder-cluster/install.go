@@ -8,10 +8,10 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/install"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
@@ -69,7 +69,7 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 	in := &install.Installer{
 		Getenv:      getenv,
 		LookPath:    exec.LookPath,
-		FindProgram: cluster.FindProgramBeside,
+		FindProgram: companion.FindProgramBeside,
 		Settings:    settings,
 		Out:         stdout,
 		Resolve: func(kubeconfig, context string) (install.Cluster, error) {

@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 )
 
 func TestRun(t *testing.T) {
@@ -57,7 +57,7 @@ func TestReadSecretReplyIsOneJSONObject(t *testing.T) {
 	t.Setenv("KUBECONFIG", "/nonexistent/kubeconfig")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"read-secret", "--context", "x"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
-	var reply cluster.Reply
+	var reply companion.Reply
 	if err := json.Unmarshal(stdout.Bytes(), &reply); err != nil || code != exitError || reply.Error == "" || reply.Unreachable || stderr.Len() != 0 {
 		t.Fatalf("reply %q (%v), code %d, stderr %q", stdout.String(), err, code, stderr.String())
 	}

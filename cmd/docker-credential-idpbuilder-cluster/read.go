@@ -10,9 +10,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
@@ -31,8 +32,8 @@ func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(
 	fs := flag.NewFlagSet("read-secret", flag.ContinueOnError)
 	kubeContext := fs.String("context", "", "kubeconfig `context` (required: the helper resolved it)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
-	namespace := fs.String("namespace", config.DefaultNamespace, "`namespace` of the secret")
-	secret := fs.String("secret", config.DefaultSecret, "`name` of the secret")
+	namespace := fs.String("namespace", idpbuilder.DefaultNamespace, "`namespace` of the secret")
+	secret := fs.String("secret", idpbuilder.DefaultSecret, "`name` of the secret")
 	timeout := fs.Duration("timeout", config.DefaultSettings().Timeout, "deadline for the whole read")
 	if done, code := cli.ParseFlags(fs, readSecretHelp, args, stdout, stderr); done {
 		return code
@@ -51,10 +52,10 @@ func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(
 
 // readSecretQuietly reads the secret with the process's stderr quiet (see
 // quietStderr); the reply carries the error, in words that hold no secret.
-func readSecretQuietly(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) cluster.Reply {
+func readSecretQuietly(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) companion.Reply {
 	restore, err := quietStderr()
 	if err != nil {
-		return cluster.Reply{Error: err.Error()}
+		return companion.Reply{Error: err.Error()}
 	}
 	defer restore()
 	return readSecret(kubeconfig, kubeContext, namespace, secret, timeout)
@@ -79,16 +80,16 @@ func quietStderr() (restore func(), err error) {
 	}, nil
 }
 
-func readSecret(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) cluster.Reply {
+func readSecret(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) companion.Reply {
 	c, err := secrets.Resolve(kubeconfig, kubeContext)
 	if err != nil {
-		return cluster.Reply{Error: err.Error()}
+		return companion.Reply{Error: err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	creds, err := c.ReadSecret(ctx, namespace, secret)
 	if err != nil {
-		return cluster.Reply{Error: err.Error(), Unreachable: errors.Is(err, cluster.ErrUnreachable)}
+		return companion.Reply{Error: err.Error(), Unreachable: errors.Is(err, idpbuilder.ErrUnreachable)}
 	}
-	return cluster.Reply{Username: creds.Username, Password: creds.Password, Fingerprint: creds.Fingerprint}
+	return companion.Reply{Username: creds.Username, Password: creds.Password, Fingerprint: creds.Fingerprint}
 }

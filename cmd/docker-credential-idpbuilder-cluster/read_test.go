@@ -14,7 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
 // runAsCompanion makes this test binary the companion program when the test
@@ -120,12 +121,12 @@ func TestReadSecretOutputHoldsNoSecret(t *testing.T) {
 			if stderr.Len() != 0 || strings.Count(stdout.String(), "\n") != 1 {
 				t.Fatalf("stdout %q, stderr %q: want one reply and nothing else", stdout.String(), stderr.String())
 			}
-			var reply cluster.Reply
+			var reply companion.Reply
 			if jerr := json.Unmarshal(stdout.Bytes(), &reply); jerr != nil {
 				t.Fatalf("reply %q: %v", stdout.String(), jerr)
 			}
 			if tt.want == "" {
-				ref, rerr := cluster.Resolve(kc, "", os.Getenv)
+				ref, rerr := kubeconfig.Resolve(kc, "", os.Getenv)
 				if err != nil || rerr != nil || reply.Password != "pw" || reply.Fingerprint != ref.Fingerprint {
 					t.Fatalf("reply %+v (%v); the reader's fingerprint %q (%v)", reply, err, ref.Fingerprint, rerr)
 				}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 )
 
 // TestRefreshRecordsAbsoluteKubeconfig: the path given to --kubeconfig is

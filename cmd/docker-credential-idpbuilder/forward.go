@@ -6,7 +6,7 @@ import (
 	"io"
 	"os/exec"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 )
 
 // forward runs a command of the companion program with the same arguments
@@ -14,7 +14,7 @@ import (
 // others talk to the cluster, which only that program links.
 func forward(command string) subcommand {
 	return func(args []string, stdin io.Reader, stdout, stderr io.Writer, _ func(string) string) int {
-		program, err := cluster.FindProgram()
+		program, err := companion.FindProgram()
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %s: %v\n", name, command, err)
 			return exitError

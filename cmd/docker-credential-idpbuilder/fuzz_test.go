@@ -12,10 +12,10 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -27,11 +27,11 @@ type fuzzCluster struct{ err error }
 
 func (fuzzCluster) Context() string     { return "kind-localdev" }
 func (fuzzCluster) Fingerprint() string { return "fp-1" }
-func (c fuzzCluster) ReadSecret(context.Context, string, string) (cluster.Credentials, error) {
+func (c fuzzCluster) ReadSecret(context.Context, string, string) (idpbuilder.Credentials, error) {
 	if c.err != nil {
-		return cluster.Credentials{}, c.err
+		return idpbuilder.Credentials{}, c.err
 	}
-	return cluster.Credentials{Username: "giteaAdmin", Password: fuzzSecret}, nil
+	return idpbuilder.Credentials{Username: "giteaAdmin", Password: fuzzSecret}, nil
 }
 
 // fuzzHelper is the real helper.Helper over in-memory fakes; mode picks the
@@ -41,16 +41,16 @@ func fuzzHelper(mode byte) *helper.Helper {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	switch mode % 4 {
 	case 1: // a stale cache entry of the same cluster
-		cache.Entries[config.DefaultRegistry] = keyring.Entry{Username: "giteaAdmin", Secret: fuzzSecret, Fingerprint: "fp-1", FetchedAt: now.Add(-time.Hour)}
+		cache.Entries[idpbuilder.DefaultRegistry] = keyring.Entry{Username: "giteaAdmin", Secret: fuzzSecret, Fingerprint: "fp-1", FetchedAt: now.Add(-time.Hour)}
 	case 2: // a 'docker login' override
-		cache.Entries[config.DefaultRegistry] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "override-pw", Fingerprint: "fp-1", StoredAt: now}}
+		cache.Entries[idpbuilder.DefaultRegistry] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "override-pw", Fingerprint: "fp-1", StoredAt: now}}
 	case 3: // a broken keyring
 		cache.Err = errors.New("keyring: no answer within 3s")
 	}
 	var clusterErr error
 	switch (mode / 4) % 4 {
 	case 1:
-		clusterErr = fmt.Errorf("%w: cannot reach the API server of context %q: no answer before the deadline", cluster.ErrUnreachable, "kind-localdev")
+		clusterErr = fmt.Errorf("%w: cannot reach the API server of context %q: no answer before the deadline", idpbuilder.ErrUnreachable, "kind-localdev")
 	case 2:
 		clusterErr = errors.New(`the API server of context "kind-localdev" rejected the kubeconfig's credentials (401 Unauthorized) reading secret gitea/gitea-credential: log in to the cluster again`)
 	case 3:

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/gitcred"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitcred"
 )
 
 const gitHelp = `Usage: docker-credential-idpbuilder git <get|store|erase>

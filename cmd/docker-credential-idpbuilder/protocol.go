@@ -7,7 +7,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
 
 const modulePath = "github.com/cnoe-io/docker-credential-idpbuilder"

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -93,12 +93,12 @@ type fakeCluster struct {
 
 func (f *fakeCluster) Context() string     { return "kind-localdev" }
 func (f *fakeCluster) Fingerprint() string { return f.fp }
-func (f *fakeCluster) ReadSecret(context.Context, string, string) (cluster.Credentials, error) {
+func (f *fakeCluster) ReadSecret(context.Context, string, string) (idpbuilder.Credentials, error) {
 	f.reads++
-	return cluster.Credentials{Username: "giteaAdmin", Password: f.password}, f.err
+	return idpbuilder.Credentials{Username: "giteaAdmin", Password: f.password}, f.err
 }
 
-const ours = config.DefaultRegistry
+const ours = idpbuilder.DefaultRegistry
 
 type fixture struct {
 	h       *helper.Helper
@@ -198,7 +198,7 @@ func TestGetSharesTheCacheRules(t *testing.T) {
 		t.Fatalf("after recreate get = %q", out)
 	}
 	// A cluster that cannot be read and no usable cache: an error for stderr.
-	f.cluster.fp, f.cluster.err = "fp3", cluster.ErrUnreachable
+	f.cluster.fp, f.cluster.err = "fp3", idpbuilder.ErrUnreachable
 	if out, err := f.serve(t, OpGet, req); out != "" || err == nil {
 		t.Fatalf("get with the cluster down = %q, %v", out, err)
 	}

@@ -11,18 +11,18 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
-const host = config.DefaultRegistry
+const host = idpbuilder.DefaultRegistry
 
 // fakeCluster serves a fixed secret, or an error, and counts reads.
 type fakeCluster struct {
 	fp    string
-	creds cluster.Credentials
+	creds idpbuilder.Credentials
 	err   error
 	reads int
 	// onRead, when set, runs inside ReadSecret before it answers.
@@ -31,13 +31,13 @@ type fakeCluster struct {
 
 func (f *fakeCluster) Context() string     { return "kind-localdev" }
 func (f *fakeCluster) Fingerprint() string { return f.fp }
-func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (cluster.Credentials, error) {
+func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (idpbuilder.Credentials, error) {
 	f.reads++
 	if f.onRead != nil {
 		f.onRead(ctx)
 	}
 	if ns != "gitea" || name != "gitea-credential" {
-		return cluster.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
+		return idpbuilder.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
 	}
 	return f.creds, f.err
 }
@@ -57,10 +57,10 @@ func newTestHelper(cache *fakes.Cache, kc *fakeCluster) *Helper {
 	return h
 }
 
-var errDown = fmt.Errorf("%w: connection refused", cluster.ErrUnreachable)
+var errDown = fmt.Errorf("%w: connection refused", idpbuilder.ErrUnreachable)
 
 func TestGetDecisionTable(t *testing.T) {
-	clusterCreds := cluster.Credentials{Username: "giteaAdmin", Password: "from-cluster"}
+	clusterCreds := idpbuilder.Credentials{Username: "giteaAdmin", Password: "from-cluster"}
 	cachedEntry := func(fp string, age time.Duration, pw string) *keyring.Entry {
 		return &keyring.Entry{Username: "giteaAdmin", Secret: pw, Fingerprint: fp, FetchedAt: now.Add(-age)}
 	}
@@ -165,7 +165,7 @@ func TestGetUnknownHostTouchesNothing(t *testing.T) {
 }
 
 func TestGetNoCache(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(nil, cluster)
 	for i := 0; i < 2; i++ {
 		if _, s, err := h.Get(host); err != nil || s != "pw" {
@@ -179,7 +179,7 @@ func TestGetNoCache(t *testing.T) {
 
 func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "ca-1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "old"}}
+	cluster := &fakeCluster{fp: "ca-1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "old"}}
 	h := newTestHelper(cache, cluster)
 	if _, s, _ := h.Get(host); s != "old" {
 		t.Fatalf("first get = %q", s)
@@ -192,7 +192,7 @@ func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 
 func TestStoreEraseOverride(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster"}}
+	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster"}}
 	h := newTestHelper(cache, cluster)
 
 	if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: "me", Secret: "mine"}); err != nil {
@@ -243,7 +243,7 @@ func TestStoreErrors(t *testing.T) {
 func TestRefreshForcesARead(t *testing.T) {
 	cache := fakes.NewCache()
 	cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
-	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "developer"}}
+	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "developer"}}
 	h := newTestHelper(cache, cluster)
 	res, err := h.Refresh(host)
 	if err != nil || !res.Cached || res.Username != "giteaAdmin" || res.Context != "kind-localdev" {
@@ -258,7 +258,7 @@ func TestRefreshForcesARead(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(fakes.NewCache(), cluster)
 	h.Table.Registries["down.example:8443"] = config.Registry{Context: "gone"}
 	h.Resolve = func(_ string, ctx string) (Cluster, error) {
@@ -278,7 +278,7 @@ func TestList(t *testing.T) {
 
 func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
+	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
 	h := newTestHelper(cache, cluster)
 	locked := 0
 	// While this get waited for the lock, another process filled the cache.

@@ -12,11 +12,11 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
-	"github.com/cnoe-io/docker-credential-idpbuilder/lockfile"
 )
 
 func debugTo(h *Helper) *strings.Builder {
@@ -68,7 +68,7 @@ func TestStoreKeepsOnlyWhatDiffersFromTheCluster(t *testing.T) {
 				e.Users = users
 				cache.Entries[host] = e
 			}
-			kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, err: tt.clusterErr}
+			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, err: tt.clusterErr}
 			h := newTestHelper(cache, kc)
 			if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: tt.user, Secret: tt.pw}); err != nil {
 				t.Fatalf("store: %v", err)
@@ -99,7 +99,7 @@ func ptr[T any](v T) *T { return &v }
 // then store with what get answered.
 func TestDockerLoginWithNoFlagsChangesNothing(t *testing.T) {
 	cache := fakes.NewCache()
-	kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 	h := newTestHelper(cache, kc)
 	u, s, err := h.Get(host)
 	if err != nil {
@@ -135,7 +135,7 @@ func TestStoreNeedsTheCluster(t *testing.T) {
 		t.Fatalf("stored %+v", cache.Entries)
 	}
 	// Without a keyring the cluster's own credentials need no storing.
-	kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 	h = newTestHelper(nil, kc)
 	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: "giteaAdmin", Secret: "cluster-pw"}); err != nil {
 		t.Fatalf("store of the cluster's credentials without a keyring: %v", err)
@@ -147,7 +147,7 @@ func TestStoreNeedsTheCluster(t *testing.T) {
 // in debug output, and the new cluster answers.
 func TestLoginBelongsToItsCluster(t *testing.T) {
 	cache := fakes.NewCache()
-	kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 	h := newTestHelper(cache, kc)
 	debug := debugTo(h)
 	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: "giteaAdmin", Secret: "doc-form-pw"}); err != nil {
@@ -206,7 +206,7 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 			h := newTestHelper(cache, kc)
 			h.Settings.Timeout = 5 * time.Second
 			storeWaiting := make(chan struct{}) // the store waits for the lock
@@ -279,7 +279,7 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 func TestOneDeadlinePerGet(t *testing.T) {
 	const timeout = 400 * time.Millisecond
 	t.Run("a lock held past the deadline leaves no time for the read", func(t *testing.T) {
-		kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 		h := newTestHelper(fakes.NewCache(), kc)
 		h.Settings.Timeout = timeout
 		var gotTimeout time.Duration
@@ -290,7 +290,7 @@ func TestOneDeadlinePerGet(t *testing.T) {
 		}
 		start := time.Now()
 		_, _, err := h.Get(host)
-		if kc.reads != 0 || !errors.Is(err, cluster.ErrUnreachable) || !strings.Contains(err.Error(), config.EnvTimeout) {
+		if kc.reads != 0 || !errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), config.EnvTimeout) {
 			t.Fatalf("get = %v after %d reads; want no read and a deadline error", err, kc.reads)
 		}
 		if gotTimeout > timeout || gotTimeout < timeout/2 {
@@ -312,7 +312,7 @@ func TestOneDeadlinePerGet(t *testing.T) {
 		}
 	})
 	t.Run("the read gets what the wait left", func(t *testing.T) {
-		kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 		h := newTestHelper(fakes.NewCache(), kc)
 		h.Settings.Timeout = timeout
 		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d / 2); return func() {} }
@@ -349,7 +349,7 @@ func TestCacheKeyedByTheClusterRead(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: tt.readFP}}
+			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: tt.readFP}}
 			h := newTestHelper(cache, kc)
 			debug := debugTo(h)
 			for i := 0; i < 2; i++ {
@@ -374,7 +374,7 @@ func TestRefreshWithALogin(t *testing.T) {
 	}{{"fp1", true}, {"old-cluster", false}} {
 		cache := fakes.NewCache()
 		cache.Entries[host] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: tt.loginFP}}
-		h := newTestHelper(cache, &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}})
+		h := newTestHelper(cache, &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}})
 		res, err := h.Refresh(host)
 		if err != nil || res.Override != tt.wantOverride || !res.Cached {
 			t.Fatalf("refresh with a login of %s = %+v, %v", tt.loginFP, res, err)
@@ -388,7 +388,7 @@ func TestRefreshWithALogin(t *testing.T) {
 	cache := fakes.NewCache()
 	cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp1", FetchedAt: now}
 	h := newTestHelper(cache, &fakeCluster{fp: "fp1", err: errDown})
-	if _, err := h.Refresh(host); !errors.Is(err, cluster.ErrUnreachable) {
+	if _, err := h.Refresh(host); !errors.Is(err, idpbuilder.ErrUnreachable) {
 		t.Fatalf("refresh with the cluster down = %v", err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
 
 // Operations git runs. Any other is ignored, as gitcredentials(7) asks, so

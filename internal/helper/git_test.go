@@ -6,9 +6,9 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -104,7 +104,7 @@ func TestGitGetByUser(t *testing.T) {
 			if !tt.entry.Empty() {
 				cache.Entries[host] = tt.entry
 			}
-			kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 			h := newTestHelper(cache, kc)
 			u, p, err := h.GitGet(host, tt.user)
 			if tt.wantUser == "" {
@@ -158,7 +158,7 @@ func TestGitStore(t *testing.T) {
 			if !tt.entry.Empty() {
 				cache.Entries[host] = tt.entry
 			}
-			kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 			h := newTestHelper(cache, kc)
 			if err := h.GitStore(host, tt.user, tt.pw); err != nil {
 				t.Fatal(err)
@@ -189,7 +189,7 @@ func TestGitStore(t *testing.T) {
 }
 
 func TestGitStoreWithoutAKeyring(t *testing.T) {
-	kc := &fakeCluster{fp: "fp1", creds: cluster.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(nil, kc)
 	if err := h.GitStore(host, "giteaAdmin", "pw"); err != nil {
 		t.Fatalf("store of the cluster's answer without a keyring: %v", err)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 func TestLoadMissingGivesDefault(t *testing.T) {
@@ -14,7 +16,7 @@ func TestLoadMissingGivesDefault(t *testing.T) {
 		t.Fatalf("Load = %+v, %v", tbl, err)
 	}
 	host, reg, ok := tbl.Lookup("https://Gitea.cnoe.localtest.me:8443/v2/")
-	if !ok || host != DefaultRegistry || reg.Namespace != "gitea" || reg.Secret != "gitea-credential" || reg.Context != "" {
+	if !ok || host != idpbuilder.DefaultRegistry || reg.Namespace != "gitea" || reg.Secret != "gitea-credential" || reg.Context != "" {
 		t.Fatalf("Lookup = %q %+v %v", host, reg, ok)
 	}
 	if _, _, ok := tbl.Lookup("gitea.cnoe.localtest.me"); ok {

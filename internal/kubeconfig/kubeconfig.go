@@ -1,10 +1,8 @@
-// Package cluster is what the helper knows of an idpbuilder cluster without
-// talking to it: which kubeconfig context serves a registry, and a
-// fingerprint of that context's API server and CA that changes when the
-// cluster is recreated. It reads the kubeconfig the way kubectl does, but
-// only the few fields it needs, so that `get` on a cache hit does not pay
-// for client-go (package secrets talks to the cluster).
-package cluster
+// Package kubeconfig reads a kubeconfig the way kubectl does, without
+// client-go: which context serves a registry, and a fingerprint of that
+// context's API server and CA that changes when the cluster is recreated.
+// The protocol helper uses it so that a cache hit never pays for client-go.
+package kubeconfig
 
 import (
 	"crypto/sha256"
@@ -20,26 +18,9 @@ import (
 
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
-
-// DefaultContext is tried first when no context is named: idpbuilder's kind
-// cluster is called localdev unless --name says otherwise.
-const DefaultContext = "kind-localdev"
-
-// ErrUnreachable marks failures where the API server could not be asked or
-// did not answer properly (down, slow, 5xx). Only these allow a cached
-// credential to be served instead.
-var ErrUnreachable = errors.New("cluster unreachable")
-
-// Credentials are the Gitea admin's user name and password, as read from
-// the cluster.
-type Credentials struct {
-	Username string
-	Password string
-	// Fingerprint identifies the configuration the read actually used (see
-	// Fingerprint); empty when the reader cannot tell.
-	Fingerprint string
-}
 
 // Ref is one kubeconfig context, resolved without any network call.
 type Ref struct {
@@ -340,14 +321,14 @@ func Resolve(explicit, contextName string, getenv func(string) string) (Ref, err
 	where := "kubeconfig " + strings.Join(m.files, string(os.PathListSeparator))
 	name := contextName
 	if name == "" {
-		if _, ok := m.contexts[DefaultContext]; ok {
-			name = DefaultContext
+		if _, ok := m.contexts[idpbuilder.DefaultContext]; ok {
+			name = idpbuilder.DefaultContext
 		} else {
 			name = m.currentContext
 		}
 	}
 	if name == "" {
-		return Ref{}, fmt.Errorf("no context %q and no current context in %s: is the idpbuilder cluster created? (or pass --context)", DefaultContext, where)
+		return Ref{}, fmt.Errorf("no context %q and no current context in %s: is the idpbuilder cluster created? (or pass --context)", idpbuilder.DefaultContext, where)
 	}
 	clusterName, ok := m.contexts[name]
 	if !ok {

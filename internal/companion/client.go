@@ -1,4 +1,4 @@
-package cluster
+package companion
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
 // Program is the companion program that talks to the cluster. It links
@@ -57,14 +60,14 @@ type Reply struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	// Error is the one-line reason when the read failed.
 	Error string `json:"error,omitempty"`
-	// Unreachable marks an Error that allows a cached answer (ErrUnreachable).
+	// Unreachable marks an Error that allows a cached answer (idpbuilder.ErrUnreachable).
 	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 // Remote is a resolved context whose secret is read by Program, over a
 // pipe: the password is never on a command line or in an environment.
 type Remote struct {
-	Ref    Ref
+	Ref    kubeconfig.Ref
 	Stderr io.Writer // the program's diagnostics (debug mode); nil drops them
 }
 
@@ -75,10 +78,10 @@ func (r *Remote) Context() string { return r.Ref.Context }
 func (r *Remote) Fingerprint() string { return r.Ref.Fingerprint }
 
 // ReadSecret runs Program to read namespace/name; ctx bounds it.
-func (r *Remote) ReadSecret(ctx context.Context, namespace, name string) (Credentials, error) {
+func (r *Remote) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
 	program, err := FindProgram()
 	if err != nil {
-		return Credentials{}, err
+		return idpbuilder.Credentials{}, err
 	}
 	args := []string{"read-secret", "--context", r.Ref.Context, "--namespace", namespace, "--secret", name}
 	if r.Ref.Kubeconfig != "" {
@@ -96,18 +99,18 @@ func (r *Remote) ReadSecret(ctx context.Context, namespace, name string) (Creden
 	var reply Reply
 	if err := json.Unmarshal(out.Bytes(), &reply); err != nil {
 		if ctx.Err() != nil {
-			return Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s/%s (no answer before the deadline): is the idpbuilder cluster running?",
-				ErrUnreachable, r.Ref.Context, r.Ref.Server, namespace, name)
+			return idpbuilder.Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s/%s (no answer before the deadline): is the idpbuilder cluster running?",
+				idpbuilder.ErrUnreachable, r.Ref.Context, r.Ref.Server, namespace, name)
 		}
-		return Credentials{}, fmt.Errorf("%s gave no answer (%v)", program, runErr)
+		return idpbuilder.Credentials{}, fmt.Errorf("%s gave no answer (%v)", program, runErr)
 	}
 	switch {
 	case reply.Error != "" && reply.Unreachable:
-		return Credentials{}, fmt.Errorf("%w: %s", ErrUnreachable, strings.TrimPrefix(reply.Error, ErrUnreachable.Error()+": "))
+		return idpbuilder.Credentials{}, fmt.Errorf("%w: %s", idpbuilder.ErrUnreachable, strings.TrimPrefix(reply.Error, idpbuilder.ErrUnreachable.Error()+": "))
 	case reply.Error != "":
-		return Credentials{}, errors.New(reply.Error)
+		return idpbuilder.Credentials{}, errors.New(reply.Error)
 	case runErr != nil:
-		return Credentials{}, fmt.Errorf("%s failed: %v", program, runErr)
+		return idpbuilder.Credentials{}, fmt.Errorf("%s failed: %v", program, runErr)
 	}
-	return Credentials{Username: reply.Username, Password: reply.Password, Fingerprint: reply.Fingerprint}, nil
+	return idpbuilder.Credentials{Username: reply.Username, Password: reply.Password, Fingerprint: reply.Fingerprint}, nil
 }

@@ -6,10 +6,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
-	"github.com/cnoe-io/docker-credential-idpbuilder/lockfile"
 )
 
 // FromEnvironment wires the production helper: settings from the
@@ -62,15 +63,15 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 }
 
 // Remote resolves contexts from the kubeconfig without client-go and reads
-// secrets through the companion program (cluster.Program), so that a cache
+// secrets through the companion program (companion.Program), so that a cache
 // hit or a foreign host never pays for client-go. programStderr receives the
 // program's diagnostics; nil drops them.
 func Remote(getenv func(string) string, programStderr io.Writer) Resolver {
-	return func(kubeconfig, context string) (Cluster, error) {
-		ref, err := cluster.Resolve(kubeconfig, context, getenv)
+	return func(kubeconfigPath, context string) (Cluster, error) {
+		ref, err := kubeconfig.Resolve(kubeconfigPath, context, getenv)
 		if err != nil {
 			return nil, err
 		}
-		return &cluster.Remote{Ref: ref, Stderr: programStderr}, nil
+		return &companion.Remote{Ref: ref, Stderr: programStderr}, nil
 	}
 }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/cluster"
-	"github.com/cnoe-io/docker-credential-idpbuilder/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
@@ -30,7 +30,7 @@ type Cluster interface {
 	Context() string
 	// Fingerprint identifies the cluster without a network call.
 	Fingerprint() string
-	ReadSecret(ctx context.Context, namespace, name string) (cluster.Credentials, error)
+	ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error)
 }
 
 // Resolver finds the cluster of a kubeconfig and context, with no network
@@ -263,7 +263,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	}
 	creds, err := h.read(v)
 	if err != nil {
-		if same && !force && errors.Is(err, cluster.ErrUnreachable) && h.age(entry.FetchedAt) < h.Settings.MaxStale {
+		if same && !force && errors.Is(err, idpbuilder.ErrUnreachable) && h.age(entry.FetchedAt) < h.Settings.MaxStale {
 			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(entry.FetchedAt).Round(time.Second))
 			return entry, nil
 		}
@@ -293,12 +293,12 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 }
 
 // read reads the secret with what is left of the operation's deadline.
-func (h *Helper) read(v *view) (cluster.Credentials, error) {
+func (h *Helper) read(v *view) (idpbuilder.Credentials, error) {
 	if time.Until(v.deadline) <= 0 {
 		// The lock's holder is reading the same cluster and has not
 		// finished: the cluster is slow or down.
-		return cluster.Credentials{}, fmt.Errorf("%w: no time left to read secret %s/%s from context %q: another get held the lock for the whole %s (%s); is the idpbuilder cluster running?",
-			cluster.ErrUnreachable, v.reg.Namespace, v.reg.Secret, v.src.Context(), config.EnvTimeout, h.Settings.Timeout)
+		return idpbuilder.Credentials{}, fmt.Errorf("%w: no time left to read secret %s/%s from context %q: another get held the lock for the whole %s (%s); is the idpbuilder cluster running?",
+			idpbuilder.ErrUnreachable, v.reg.Namespace, v.reg.Secret, v.src.Context(), config.EnvTimeout, h.Settings.Timeout)
 	}
 	h.debugf("%s: reading secret %s/%s from context %q", v.host, v.reg.Namespace, v.reg.Secret, v.src.Context())
 	ctx, cancel := context.WithDeadline(context.Background(), v.deadline)

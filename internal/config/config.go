@@ -13,20 +13,16 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // Default values of an idpbuilder cluster (see idpbuilder's Localbuild defaults).
-const (
-	DefaultRegistry  = "gitea.cnoe.localtest.me:8443"
-	DefaultContext   = "kind-localdev"
-	DefaultNamespace = "gitea"
-	DefaultSecret    = "gitea-credential"
-)
+const ()
 
 // Registry says where the credentials of one registry host come from.
 type Registry struct {
-	// Context is the kubeconfig context. Empty means DefaultContext when the
+	// Context is the kubeconfig context. Empty means idpbuilder.DefaultContext when the
 	// kubeconfig has it, else the current context.
 	Context string `json:"context,omitempty"`
 	// Kubeconfig is an explicit kubeconfig path; empty means the standard
@@ -44,10 +40,10 @@ type Registry struct {
 // WithDefaults fills the namespace and secret name idpbuilder uses.
 func (r Registry) WithDefaults() Registry {
 	if r.Namespace == "" {
-		r.Namespace = DefaultNamespace
+		r.Namespace = idpbuilder.DefaultNamespace
 	}
 	if r.Secret == "" {
-		r.Secret = DefaultSecret
+		r.Secret = idpbuilder.DefaultSecret
 	}
 	return r
 }
@@ -94,7 +90,7 @@ func (t *Table) Hosts() []string {
 
 // DefaultTable is what the helper serves when no config file exists.
 func DefaultTable(path string) *Table {
-	return &Table{Registries: map[string]Registry{DefaultRegistry: {}}, Path: path}
+	return &Table{Registries: map[string]Registry{idpbuilder.DefaultRegistry: {}}, Path: path}
 }
 
 // Load reads the table at path; a missing file gives the default table. A
