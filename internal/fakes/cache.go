@@ -1,5 +1,5 @@
-// Package fakes holds the in-memory cache the unit tests of several packages
-// swap in for the OS keyring (the real one is tested in test/integration).
+// Package fakes holds the in-memory keyring cache and cluster that unit
+// tests swap in for the real ones (tested in test/integration and test/e2e).
 package fakes
 
 import (
