@@ -4,7 +4,12 @@ SHELL := /bin/bash
 RIG_CACHE ?= $(HOME)/.cache/idpbuilder-rig
 export PATH := $(RIG_CACHE)/bin:$(PATH)
 
-.PHONY: build install test unit integration e2e cross deps fmt-check vet demo
+.PHONY: build install test deps fmt-check vet lint unit cross \
+	integration e2e demo bench bench-short fuzz
+
+# Pinned tools, installed with `go install` into $(RIG_CACHE)/bin/NAME-VERSION
+# by hack/gotool.sh.
+STATICCHECK_VERSION := v0.8.2
 
 # Both programs: docker-credential-idpbuilder (the protocol, no client-go)
 # and docker-credential-idpbuilder-cluster (everything that talks to the
@@ -33,6 +38,13 @@ vet:
 	go vet ./...
 	go vet -tags integration ./test/integration/
 	go vet -tags e2e ./test/e2e/
+
+# staticcheck's default checks over every package, the integration and e2e
+# tests included (their files only build with those tags).
+lint:
+	@sc=$$(hack/gotool.sh staticcheck honnef.co/go/tools/cmd/staticcheck $(STATICCHECK_VERSION)) && \
+	  echo "staticcheck $(STATICCHECK_VERSION) -tags integration,e2e ./..." && \
+	  "$$sc" -tags integration,e2e ./...
 
 unit:
 	go test -count=1 ./...
@@ -67,7 +79,6 @@ demo:
 # process runs per case in a private keyring session with its own API server,
 # and writes BENCHMARKS.md. bench-short is the quick check CI runs (3 runs per
 # case, BENCHMARKS.md untouched); timing never fails either.
-.PHONY: bench bench-short
 bench:
 	hack/bench/bench.sh
 
@@ -87,7 +98,6 @@ FUZZ_TARGETS := \
 	./install:FuzzEditor \
 	./internal/gitcred:FuzzParse
 
-.PHONY: fuzz
 fuzz:
 	@failed=; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
