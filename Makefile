@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RIG_CACHE ?= $(HOME)/.cache/idpbuilder-rig
 export PATH := $(RIG_CACHE)/bin:$(PATH)
 
-.PHONY: build install test deps fmt-check vet lint unit cross \
+.PHONY: build install test deps fmt-check vet lint unit cross tidy-check \
 	integration e2e demo bench bench-short fuzz
 
 # Pinned tools, installed with `go install` into $(RIG_CACHE)/bin/NAME-VERSION
@@ -45,6 +45,13 @@ lint:
 	@sc=$$(hack/gotool.sh staticcheck honnef.co/go/tools/cmd/staticcheck $(STATICCHECK_VERSION)) && \
 	  echo "staticcheck $(STATICCHECK_VERSION) -tags integration,e2e ./..." && \
 	  "$$sc" -tags integration,e2e ./...
+
+# go.mod and go.sum are what `go mod tidy` makes them, here and in the
+# benchmark's module.
+tidy-check:
+	@for m in . hack/bench; do \
+	  (cd $$m && go mod tidy -diff) || { echo "tidy-check: run go mod tidy in $$m"; exit 1; }; \
+	done
 
 unit:
 	go test -count=1 ./...
