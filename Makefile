@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RIG_CACHE ?= $(HOME)/.cache/idpbuilder-rig
 export PATH := $(RIG_CACHE)/bin:$(PATH)
 
-.PHONY: build install test deps fmt-check vet lint unit cross tidy-check vulncheck \
+.PHONY: build install test check deps fmt-check vet lint unit cross tidy-check vulncheck \
 	integration e2e demo bench bench-short fuzz
 
 # Pinned tools, installed with `go install` into $(RIG_CACHE)/bin/NAME-VERSION
@@ -25,11 +25,15 @@ build:
 install:
 	CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' ./cmd/...
 
-# The whole suite CI runs: checks, unit tests, cross-builds, the integration
-# tests against the real OS keyring and crane, and the end-to-end suite on
-# the rig (kube-apiserver, Gitea, dockerd, six clients). A cold machine
-# builds the rig's parts first (about 25 minutes on 2 cores; cached after).
-test: deps fmt-check vet unit cross integration e2e
+# The whole suite CI runs: the checks below, the integration tests against
+# the real OS keyring and crane, and the end-to-end suite on the rig
+# (kube-apiserver, Gitea, dockerd, six clients). A cold machine builds the
+# rig's parts first (about 25 minutes on 2 cores; cached after).
+test: deps check integration e2e
+
+# The fast gate before a commit (Go only, no rig): formatting, vet,
+# staticcheck, go.mod tidy, the unit tests and the six cross-builds.
+check: fmt-check vet lint tidy-check unit cross
 
 deps:
 	hack/rig/build-clients.sh
