@@ -47,4 +47,3 @@ type Localbuild struct {
 // ErrNoLocalbuildResource means the cluster does not serve
 // localbuilds.idpbuilder.cnoe.io (an older idpbuilder, or not idpbuilder).
 var ErrNoLocalbuildResource = errors.New("the cluster has no Localbuild resource (localbuilds.idpbuilder.cnoe.io)")
-
