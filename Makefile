@@ -3,6 +3,11 @@
 SHELL := /bin/bash
 RIG_CACHE ?= $(HOME)/.cache/idpbuilder-rig
 export PATH := $(RIG_CACHE)/bin:$(PATH)
+# The toolchain go.mod names: go1.26.10 fixes standard-library
+# vulnerabilities govulncheck finds reachable in go1.26.8. The go command
+# fetches it once through the module proxy, also where `go env` pins
+# GOTOOLCHAIN=local (this project's machines do).
+export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 
 .PHONY: build install test check deps fmt-check vet lint unit cross tidy-check vulncheck \
 	integration e2e demo bench bench-short fuzz
