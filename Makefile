@@ -41,7 +41,7 @@ test: deps check integration e2e
 check: fmt-check vet lint tidy-check unit cross
 
 deps:
-	hack/rig/build-clients.sh
+	test/rig/build-clients.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi

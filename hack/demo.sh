@@ -17,7 +17,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 if [[ "${1:-}" != "--inside" ]]; then
   say "building the rig's parts (cached after the first run; a cold machine takes about 25 minutes)"
   for step in build-clients.sh build-kube.sh build-gitea.sh; do
-    "$repo/hack/rig/$step"
+    "$repo/test/rig/$step"
   done
   # A private mount namespace: gitea.cnoe.localtest.me resolves to loopback
   # there, and the machine's /etc/hosts and certs.d folders stay untouched.
@@ -45,7 +45,7 @@ teardown() {
   say "tearing down"
   local i
   for ((i = ${#started[@]} - 1; i >= 0; i--)); do
-    "$repo/hack/rig/${started[i]}" down || true
+    "$repo/test/rig/${started[i]}" down || true
   done
   rm -rf "$RIG_DIR"
 }
@@ -58,9 +58,9 @@ export RIG_GITEA_PORT
 registry=gitea.cnoe.localtest.me:$RIG_GITEA_PORT
 
 say "starting Gitea on $registry, a kube-apiserver with idpbuilder's objects, dockerd"
-"$repo/hack/rig/gitea-cert.sh"
+"$repo/test/rig/gitea-cert.sh"
 for part in gitea.sh kube.sh dockerd.sh; do
-  "$repo/hack/rig/$part" up
+  "$repo/test/rig/$part" up
   started+=("$part")
 done
 # shellcheck disable=SC1091

@@ -13,7 +13,7 @@ export PATH=$RIG_CACHE/bin:$PATH
 if [[ "${1:-}" != "--inside" ]]; then
   for step in build-kube.sh build-gitea.sh build-clients.sh; do
     start=$SECONDS
-    "$repo/hack/rig/$step"
+    "$repo/test/rig/$step"
     echo "e2e: $step done in $((SECONDS - start)) s" >&2
   done
   exec unshare --mount --propagation private "$0" --inside "$@"
@@ -39,7 +39,7 @@ stop_leftovers() {
   for dir in "$rigs"/*/; do
     [[ -d $dir ]] || continue
     for part in dockerd.sh kube.sh gitea.sh; do
-      RIG_DIR=${dir%/} "$repo/hack/rig/$part" down >/dev/null 2>&1 || true
+      RIG_DIR=${dir%/} "$repo/test/rig/$part" down >/dev/null 2>&1 || true
     done
   done
   rm -rf "$rigs" "$hosts"

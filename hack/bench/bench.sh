@@ -11,9 +11,9 @@
 #
 # It installs what is missing (Debian: dbus, gnome-keyring, kubectl,
 # golang-docker-credential-helpers), builds or reuses the rig's kube-apiserver
-# (hack/rig/build-kube.sh), builds the helper and the peers, then runs inside
+# (test/rig/build-kube.sh), builds the helper and the peers, then runs inside
 # a private keyring session (hack/with-keyring.sh) with its own API server
-# (hack/rig/kube.sh), both stopped at the end.
+# (test/rig/kube.sh), both stopped at the end.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bench=$repo/hack/bench
@@ -35,7 +35,7 @@ prepare() {
 		DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 	fi
-	"$repo/hack/rig/build-kube.sh"
+	"$repo/test/rig/build-kube.sh"
 
 	log "building into $WORK/bin"
 	mkdir -p "$WORK/bin"
@@ -81,8 +81,8 @@ H=$B/docker-credential-idpbuilder
 export RIG_DIR=$WORK/rig
 mkdir -m 700 "$RIG_DIR" "$RIG_DIR/secret"
 (umask 077; head -c 30 /dev/urandom | base64 | tr -d '/+=\n' >"$RIG_DIR/secret/gitea-password")
-trap '"$repo/hack/rig/kube.sh" down >/dev/null 2>&1 || true' EXIT
-"$repo/hack/rig/kube.sh" up 2>&1 | tail -n 1 >&2
+trap '"$repo/test/rig/kube.sh" down >/dev/null 2>&1 || true' EXIT
+"$repo/test/rig/kube.sh" up 2>&1 | tail -n 1 >&2
 # shellcheck source=/dev/null
 source "$RIG_DIR/kube.env"
 

@@ -135,10 +135,10 @@ func freePort() (string, error) {
 	return port, err
 }
 
-// script runs hack/rig/NAME with the rig's environment; its progress lines
+// script runs test/rig/NAME with the rig's environment; its progress lines
 // go to stderr.
 func (r *rig) script(name string, args ...string) error {
-	cmd := exec.Command(filepath.Join(r.repo, "hack", "rig", name), args...)
+	cmd := exec.Command(filepath.Join(r.repo, "test", "rig", name), args...)
 	cmd.Env = append(os.Environ(), "RIG_DIR="+r.dir, "RIG_GITEA_PORT="+r.port)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

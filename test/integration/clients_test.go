@@ -17,7 +17,7 @@ func findTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s not found on PATH: run hack/rig/build-clients.sh and add its bin folder to PATH", name)
+		t.Fatalf("%s not found on PATH: run test/rig/build-clients.sh and add its bin folder to PATH", name)
 	}
 	return p
 }

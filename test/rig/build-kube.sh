@@ -2,7 +2,7 @@
 # Provides the real Kubernetes parts of the end-to-end rig, without any
 # container image:
 #   - kube-apiserver, built from the Go module proxy through the tools module
-#     in hack/tools/kube-apiserver;
+#     in test/rig/tools/kube-apiserver;
 #   - etcd, taken from Debian's etcd-server package (downloaded and unpacked,
 #     never installed: installing it would start a system etcd on :2379).
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-tools="$repo/hack/tools/kube-apiserver"
+tools="$repo/test/rig/tools/kube-apiserver"
 
 KUBE_VERSION=v1.37.2
 RIG_CACHE=${RIG_CACHE:-$HOME/.cache/idpbuilder-rig}

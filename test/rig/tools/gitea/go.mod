@@ -4,8 +4,8 @@
 // `go install code.gitea.io/gitea@v1.26.1` is refused because Gitea's go.mod
 // has replace directives; a wrapper module that repeats them builds the same
 // binary. Keep the replace block in step with Gitea's go.mod when bumping.
-// Build with hack/rig/build-gitea.sh.
-module github.com/cnoe-io/docker-credential-idpbuilder/hack/tools/gitea
+// Build with test/rig/build-gitea.sh.
+module github.com/cnoe-io/docker-credential-idpbuilder/test/rig/tools/gitea
 
 go 1.26.2
 

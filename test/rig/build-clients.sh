@@ -13,9 +13,9 @@
 #
 # The docker CLI finds plugins in "$DOCKER_CONFIG/cli-plugins": a test that uses
 # its own DOCKER_CONFIG links that folder to ${RIG_CACHE}/docker-cli-plugins
-# (see hack/rig/README.md).
+# (see test/rig/README.md).
 #
-# Usage: hack/rig/build-clients.sh [--no-apt]
+# Usage: test/rig/build-clients.sh [--no-apt]
 # Cold: crane about 1 minute, buildx about 5.5 minutes on 2 cores.
 set -euo pipefail
 

@@ -9,14 +9,14 @@
 # static/ is for Gitea's STATIC_ROOT_PATH: the module ships no built frontend,
 # so web pages are unstyled, but the API and the registry (/v2/) work.
 #
-# Usage: hack/rig/build-gitea.sh [--force]
+# Usage: test/rig/build-gitea.sh [--force]
 # A cold build takes about 10 minutes on 2 cores (1.2 GB of modules, 1.2 GB of
 # build cache); a cached one returns at once.
 set -euo pipefail
 
 GITEA_VERSION=1.26.1
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-tools_dir=$(cd "$script_dir/../tools/gitea" && pwd)
+tools_dir=$(cd "$script_dir/tools/gitea" && pwd)
 cache=${RIG_CACHE:-$HOME/.cache/idpbuilder-rig}
 out_dir=$cache/gitea-$GITEA_VERSION
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Runs a real Gitea (built by hack/rig/build-gitea.sh) the way idpbuilder
+# Runs a real Gitea (built by test/rig/build-gitea.sh) the way idpbuilder
 # exposes it: HTTPS with the rig's self-signed certificate, host
 # gitea.$RIG_HOST, an admin user giteaAdmin, and the OCI registry at /v2/.
 #
-# Usage: hack/rig/gitea.sh up|set-password|down|status
+# Usage: test/rig/gitea.sh up|set-password|down|status
 #
 # Environment:
 #   RIG_DIR         absolute, mode 0700, made by the caller; holds:
-#                     tls/tls.crt, tls/tls.key           (hack/rig/gitea-cert.sh)
+#                     tls/tls.crt, tls/tls.key           (test/rig/gitea-cert.sh)
 #                     secret/gitea-password              (0600, by the caller; trailing
 #                                                         newlines are ignored, as in kube.sh)
 #                     secret/gitea-token                 (0600, written here: token "admin", all scopes)
@@ -26,7 +26,7 @@
 # Gitea generates itself, and the real one is set through Gitea's HTTP API, with
 # the credentials in a curl config read from a pipe and the JSON body on stdin.
 set -euo pipefail
-# shellcheck source=hack/rig/lib.sh
+# shellcheck source=test/rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 GITEA_VERSION=1.26.1
@@ -96,7 +96,7 @@ write_app_ini() {
   (
     umask 077
     cat >"$ini" <<EOF
-; Written by hack/rig/gitea.sh; rewritten on every up.
+; Written by test/rig/gitea.sh; rewritten on every up.
 APP_NAME = idpbuilder rig
 RUN_MODE = prod
 RUN_USER = $(id -un)
@@ -290,7 +290,7 @@ write_env_file() {
   local tmp
   tmp=$(mktemp "$RIG_DIR/.gitea.env.XXXXXX")
   {
-    echo "# Written by hack/rig/gitea.sh up"
+    echo "# Written by test/rig/gitea.sh up"
     printf 'export %s=%q\n' \
       RIG_HOST "$host" \
       GITEA_HOST "$gitea_host" \
@@ -310,8 +310,8 @@ write_env_file() {
 
 cmd_up() {
   local start=$SECONDS t
-  [[ -x $gitea_bin ]] || die "no Gitea build at $gitea_bin: run hack/rig/build-gitea.sh"
-  [[ -s $ca && -s $RIG_DIR/tls/tls.key ]] || die "no certificate in $RIG_DIR/tls: run hack/rig/gitea-cert.sh"
+  [[ -x $gitea_bin ]] || die "no Gitea build at $gitea_bin: run test/rig/build-gitea.sh"
+  [[ -s $ca && -s $RIG_DIR/tls/tls.key ]] || die "no certificate in $RIG_DIR/tls: run test/rig/gitea-cert.sh"
   command -v jq >/dev/null || die "jq not found"
   read_password
   if is_running; then

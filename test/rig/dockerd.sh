@@ -4,7 +4,7 @@
 # PID file and socket under $RIG_DIR/docker/, no iptables, no bridge (builds
 # and pushes need no container network).
 #
-# Usage: hack/rig/dockerd.sh up|down|status
+# Usage: test/rig/dockerd.sh up|down|status
 #
 # Environment:
 #   RIG_DIR             absolute, made by the caller (mode 0700)
@@ -23,7 +23,7 @@
 # 127.0.0.0/8 registries as insecure: it does not verify TLS for a name that
 # resolves to loopback, so no certs.d is needed for the rig's Gitea.
 set -euo pipefail
-# shellcheck source=hack/rig/lib.sh
+# shellcheck source=test/rig/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 READY_TIMEOUT=30   # seconds; dockerd is ready in about 0.4 s here
@@ -89,11 +89,11 @@ write_env_file() {
   mkdir -p "$cfg"
   ln -sfn "$plugins_dir" "$cfg/cli-plugins"
   [[ -e $plugins_dir/docker-buildx ]] ||
-    log "warning: no buildx plugin in $plugins_dir (run hack/rig/build-clients.sh)"
+    log "warning: no buildx plugin in $plugins_dir (run test/rig/build-clients.sh)"
   local tmp
   tmp=$(mktemp "$RIG_DIR/.docker.env.XXXXXX")
   {
-    echo "# Written by hack/rig/dockerd.sh up"
+    echo "# Written by test/rig/dockerd.sh up"
     printf 'export %s=%q\n' \
       DOCKER_HOST "unix://$sock" \
       RIG_DOCKER_CLI_PLUGINS "$plugins_dir" \
@@ -107,7 +107,7 @@ write_env_file() {
 
 cmd_up() {
   local start=$SECONDS
-  command -v dockerd >/dev/null || die "dockerd not found: apt-get install docker.io (hack/rig/build-clients.sh)"
+  command -v dockerd >/dev/null || die "dockerd not found: apt-get install docker.io (test/rig/build-clients.sh)"
   command -v curl >/dev/null || die "curl not found"
   if is_running; then
     die "dockerd is already running (PID $(<"$pid_file")); run down first"

@@ -6,10 +6,10 @@
 #   $RIG_DIR/tls/tls.crt   the certificate (also the CA clients must trust)
 #   $RIG_DIR/tls/tls.key   its key, mode 0600
 #
-# Gitea serves it (hack/rig/gitea.sh) and kube.sh puts it in the cluster
+# Gitea serves it (test/rig/gitea.sh) and kube.sh puts it in the cluster
 # objects, like idpbuilder's selfSignedCert.
 #
-# Usage: RIG_DIR=/abs/dir [RIG_HOST=cnoe.localtest.me] hack/rig/gitea-cert.sh [--force]
+# Usage: RIG_DIR=/abs/dir [RIG_HOST=cnoe.localtest.me] test/rig/gitea-cert.sh [--force]
 # An existing pair is kept unless --force.
 set -euo pipefail
 

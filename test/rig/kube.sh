@@ -4,7 +4,7 @@
 # cluster that docker-credential-idpbuilder reads: the gitea/gitea-credential
 # secret, the Localbuild `localdev`, the idpbuilder-cert secrets.
 #
-# Usage: RIG_DIR=/abs/dir hack/rig/kube.sh up|set-password|down|recreate
+# Usage: RIG_DIR=/abs/dir test/rig/kube.sh up|set-password|down|recreate
 #
 #   up            start the cluster (or restart a stopped one with its data),
 #                 create the objects, write $RIG_DIR/kubeconfig,
