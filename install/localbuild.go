@@ -59,7 +59,7 @@ func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (dis
 // empty field means idpbuilder's default.
 func validateLocalbuild(lb idpbuilder.Localbuild) error {
 	bad := func(field, value, want string) error {
-		return fmt.Errorf("Localbuild %s: spec.buildCustomization.%s is %q, which is not %s; nothing was written: correct the Localbuild (or recreate the cluster with idpbuilder)", lb.Name, field, value, want)
+		return fmt.Errorf("the Localbuild %s: spec.buildCustomization.%s is %q, which is not %s; nothing was written: correct the Localbuild (or recreate the cluster with idpbuilder)", lb.Name, field, value, want)
 	}
 	for _, f := range []struct{ field, value string }{{"host", lb.Host}, {"ingressHost", lb.IngressHost}} {
 		if f.value != "" && checkHostName(f.value) != nil {
