@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
@@ -27,12 +28,16 @@ const (
 
 type subcommand func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int
 
-var subcommands = map[string]subcommand{
-	"install":     runInstall,
-	"uninstall":   runUninstall,
-	"status":      runStatus,
-	"refresh":     runRefresh,
-	"read-secret": runReadSecret,
+// subcommands are the commands the helper hands over (companion.Forwarded)
+// and the read-secret request of a cache miss.
+func subcommands() map[string]subcommand {
+	return map[string]subcommand{
+		"install":                   runInstall,
+		"uninstall":                 runUninstall,
+		"status":                    runStatus,
+		"refresh":                   runRefresh,
+		companion.ReadSecretCommand: runReadSecret,
+	}
 }
 
 const usage = `docker-credential-idpbuilder-cluster: the cluster side of docker-credential-idpbuilder
@@ -45,7 +50,7 @@ how the helper reads the secret on a cache miss.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		if len(args) > 1 {
-			if sub, ok := subcommands[args[1]]; ok {
+			if sub, ok := subcommands()[args[1]]; ok {
 				return sub([]string{"--help"}, stdin, stdout, stderr, getenv)
 			}
 		}
@@ -55,7 +60,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		}
 		return exitOK
 	}
-	if sub, ok := subcommands[args[0]]; ok {
+	if sub, ok := subcommands()[args[0]]; ok {
 		return sub(args[1:], stdin, stdout, stderr, getenv)
 	}
 	cli.UsageError(stderr, "unknown command %q", args[0])
@@ -63,10 +68,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 }
 
 // resolveKube resolves a context and talks to it with client-go.
-func resolveKube(kubeconfig, context string) (helper.Cluster, error) {
-	c, err := secrets.Resolve(kubeconfig, context)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+func resolveKube(kubeconfigPath, context string) (helper.Cluster, error) {
+	return helper.ResolverOf(secrets.Resolve)(kubeconfigPath, context)
 }

@@ -62,3 +62,14 @@ func TestReadSecretReplyIsOneJSONObject(t *testing.T) {
 		t.Fatalf("reply %q (%v), code %d, stderr %q", stdout.String(), err, code, stderr.String())
 	}
 }
+
+// The helper forwards these commands here; each must exist, or the user
+// gets "unknown command" from a program they never named.
+func TestEveryForwardedCommandExists(t *testing.T) {
+	cmds := subcommands()
+	for _, name := range append(companion.Forwarded(), companion.ReadSecretCommand) {
+		if _, ok := cmds[name]; !ok {
+			t.Errorf("the helper forwards %q, which the companion does not have", name)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,32 +16,42 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
-const readSecretHelp = `Usage: docker-credential-idpbuilder-cluster read-secret --context NAME [flags]
+const readSecretHelp = `Usage: docker-credential-idpbuilder-cluster read-secret --context=NAME [flags]
 
 Reads the secret and prints one JSON object on stdout:
 {"username","password","fingerprint"} (fingerprint: of the configuration
 client-go read with), or {"error","unreachable"} with exit status 1.
 docker-credential-idpbuilder runs it on a cache miss and reads the answer
-from a pipe.
+from a pipe; its arguments are internal/companion.Request's.
 
 Flags:
+      --context=NAME      kubeconfig context (required: the helper resolved it)
+      --kubeconfig=PATH   kubeconfig file (default $KUBECONFIG, else ~/.kube/config)
+      --namespace=NAME    namespace of the secret (default gitea)
+      --secret=NAME       name of the secret (default gitea-credential)
+      --timeout=DURATION  deadline for the whole read (default 5s)
 `
 
 func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(string) string) int {
-	fs := flag.NewFlagSet("read-secret", flag.ContinueOnError)
-	kubeContext := fs.String("context", "", "kubeconfig `context` (required: the helper resolved it)")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
-	namespace := fs.String("namespace", idpbuilder.DefaultNamespace, "`namespace` of the secret")
-	secret := fs.String("secret", idpbuilder.DefaultSecret, "`name` of the secret")
-	timeout := fs.Duration("timeout", config.DefaultSettings().Timeout, "deadline for the whole read")
-	if done, code := cli.ParseFlags(fs, readSecretHelp, args, stdout, stderr); done {
-		return code
+	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
+		io.WriteString(stdout, readSecretHelp)
+		return exitOK
 	}
-	if *kubeContext == "" {
-		cli.UsageError(stderr, "read-secret needs --context")
+	req, err := companion.ParseRequest(args)
+	if err != nil {
+		cli.UsageError(stderr, "%v", err)
 		return exitUsage
 	}
-	reply := readSecretQuietly(*kubeconfig, *kubeContext, *namespace, *secret, *timeout)
+	if req.Namespace == "" {
+		req.Namespace = idpbuilder.DefaultNamespace
+	}
+	if req.Secret == "" {
+		req.Secret = idpbuilder.DefaultSecret
+	}
+	if req.Timeout == 0 {
+		req.Timeout = config.DefaultSettings().Timeout
+	}
+	reply := readSecretQuietly(req.Kubeconfig, req.Context, req.Namespace, req.Secret, req.Timeout)
 	json.NewEncoder(stdout).Encode(reply)
 	if reply.Error != "" {
 		return exitError

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 )
 
 func main() {
@@ -26,12 +27,13 @@ const (
 type subcommand func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int
 
 // subcommands are the commands people run; the protocol verbs are separate.
-var subcommands = map[string]subcommand{
-	"refresh":   forward("refresh"),
-	"install":   forward("install"),
-	"uninstall": forward("uninstall"),
-	"status":    forward("status"),
-	"git":       runGit,
+// Those that talk to the cluster run in the companion.
+func subcommands() map[string]subcommand {
+	cmds := map[string]subcommand{"git": runGit}
+	for _, name := range companion.Forwarded() {
+		cmds[name] = forward(name)
+	}
+	return cmds
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -56,14 +58,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return exitOK
 	case "help", "--help", "-h":
 		if len(rest) > 0 {
-			if sub, ok := subcommands[rest[0]]; ok {
+			if sub, ok := subcommands()[rest[0]]; ok {
 				return sub([]string{"--help"}, stdin, stdout, stderr, getenv)
 			}
 		}
 		io.WriteString(stdout, usage)
 		return exitOK
 	default:
-		if sub, ok := subcommands[cmd]; ok {
+		if sub, ok := subcommands()[cmd]; ok {
 			return sub(rest, stdin, stdout, stderr, getenv)
 		}
 		cli.UsageError(stderr, "unknown command %q", cmd)

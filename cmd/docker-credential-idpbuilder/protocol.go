@@ -7,6 +7,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
 
@@ -91,6 +92,6 @@ func newHelper(getenv func(string) string, stderr io.Writer) (*helper.Helper, er
 	if h.Settings.Debug {
 		programStderr = stderr
 	}
-	h.Resolve = helper.Remote(getenv, programStderr)
+	h.Resolve = helper.ResolverOf(companion.Resolver(getenv, programStderr))
 	return h, nil
 }

@@ -64,34 +64,55 @@ type Reply struct {
 	Unreachable bool `json:"unreachable,omitempty"`
 }
 
-// Remote is a resolved context whose secret is read by Program, over a
-// pipe: the password is never on a command line or in an environment.
-type Remote struct {
+// Client is the helper's side of the contract: a context resolved from the
+// kubeconfig without client-go, whose secret is read by Program over a pipe,
+// so the password is never on a command line or in an environment.
+type Client struct {
 	Ref    kubeconfig.Ref
 	Stderr io.Writer // the program's diagnostics (debug mode); nil drops them
+	// Program is the companion's path; empty means FindProgram's answer.
+	Program string
+}
+
+// Resolver returns the helper's way to reach a cluster: the context is
+// resolved from the kubeconfig with no network call, and its secret is read
+// by the companion, so that a cache hit or a foreign host never pays for
+// client-go. programStderr receives the program's diagnostics; nil drops them.
+func Resolver(getenv func(string) string, programStderr io.Writer) func(kubeconfigPath, context string) (*Client, error) {
+	return func(kubeconfigPath, context string) (*Client, error) {
+		ref, err := kubeconfig.Resolve(kubeconfigPath, context, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return &Client{Ref: ref, Stderr: programStderr}, nil
+	}
 }
 
 // Context is the kubeconfig context.
-func (r *Remote) Context() string { return r.Ref.Context }
+func (r *Client) Context() string { return r.Ref.Context }
 
 // Fingerprint identifies the cluster.
-func (r *Remote) Fingerprint() string { return r.Ref.Fingerprint }
+func (r *Client) Fingerprint() string { return r.Ref.Fingerprint }
 
 // ReadSecret runs Program to read namespace/name; ctx bounds it.
-func (r *Remote) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
-	program, err := FindProgram()
-	if err != nil {
-		return idpbuilder.Credentials{}, err
+func (r *Client) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
+	program := r.Program
+	if program == "" {
+		var err error
+		if program, err = FindProgram(); err != nil {
+			return idpbuilder.Credentials{}, err
+		}
 	}
-	args := []string{"read-secret", "--context", r.Ref.Context, "--namespace", namespace, "--secret", name}
-	if r.Ref.Kubeconfig != "" {
-		args = append(args, "--kubeconfig", r.Ref.Kubeconfig)
-	}
+	req := Request{Kubeconfig: r.Ref.Kubeconfig, Context: r.Ref.Context, Namespace: namespace, Secret: name}
 	if deadline, ok := ctx.Deadline(); ok {
 		// The program keeps its own deadline a little shorter, so it
 		// answers with its reason before it is killed.
-		args = append(args, "--timeout", (time.Until(deadline) - 50*time.Millisecond).Round(time.Millisecond).String())
+		req.Timeout = (time.Until(deadline) - 50*time.Millisecond).Round(time.Millisecond)
+		if req.Timeout <= 0 {
+			req.Timeout = time.Millisecond
+		}
 	}
+	args := req.Args()
 	cmd := exec.CommandContext(ctx, program, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, r.Stderr

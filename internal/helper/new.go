@@ -6,9 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
@@ -16,7 +14,7 @@ import (
 // FromEnvironment wires the production helper: settings from the
 // environment, the registry table from the config file, the OS keyring, and
 // resolve for the clusters (callers that need the settings first, such as
-// docker-credential-idpbuilder for Remote, pass nil and set Resolve after).
+// docker-credential-idpbuilder for the companion resolver, pass nil and set Resolve after).
 // Diagnostics go to stderr only when debugging is on.
 func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resolver) (*Helper, error) {
 	settings, err := config.SettingsFromEnv(getenv)
@@ -62,16 +60,14 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 	return h, nil
 }
 
-// Remote resolves contexts from the kubeconfig without client-go and reads
-// secrets through the companion program (companion.Program), so that a cache
-// hit or a foreign host never pays for client-go. programStderr receives the
-// program's diagnostics; nil drops them.
-func Remote(getenv func(string) string, programStderr io.Writer) Resolver {
+// ResolverOf turns a resolver that returns a concrete cluster type (the
+// companion's client, or the client-go reader) into a Resolver.
+func ResolverOf[C Cluster](resolve func(kubeconfigPath, context string) (C, error)) Resolver {
 	return func(kubeconfigPath, context string) (Cluster, error) {
-		ref, err := kubeconfig.Resolve(kubeconfigPath, context, getenv)
+		c, err := resolve(kubeconfigPath, context)
 		if err != nil {
 			return nil, err
 		}
-		return &companion.Remote{Ref: ref, Stderr: programStderr}, nil
+		return c, nil
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
 
@@ -22,7 +23,7 @@ func main() {
 		res := testing.Benchmark(func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				h, err := helper.FromEnvironment(os.Getenv, os.Stderr, helper.Remote(os.Getenv, nil))
+				h, err := helper.FromEnvironment(os.Getenv, os.Stderr, helper.ResolverOf(companion.Resolver(os.Getenv, nil)))
 				if err != nil {
 					b.Fatal(err)
 				}
