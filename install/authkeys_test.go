@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
 
 const formsHost = "gitea.cnoe.localtest.me:8443"
@@ -27,9 +28,9 @@ var keyForms = []string{
 func TestAuthKeysFindsEveryForm(t *testing.T) {
 	others := []string{"gitea.cnoe.localtest.me", "gitea.cnoe.localtest.me:443", "gitea.cnoe.localtest.me:84430",
 		"other.example:8443/" + formsHost, "quay.io", "https://index.docker.io/v1/", "ftp://" + formsHost}
-	auths := newObject()
+	auths := jsonedit.NewObject()
 	for _, k := range append(append([]string(nil), keyForms...), others...) {
-		auths.set(k, json.RawMessage(`{"auth":"eDp5"}`))
+		auths.Set(k, json.RawMessage(`{"auth":"eDp5"}`))
 	}
 	got := authKeys(auths, formsHost)
 	if len(got) != len(keyForms) {

@@ -3,6 +3,8 @@ package install
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
 
 // FuzzEditor checks, for any input the parser accepts, that install adds
@@ -16,7 +18,7 @@ func FuzzEditor(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o, err := parseObject(data)
+		o, err := jsonedit.Parse(data)
 		if err != nil {
 			return
 		}
@@ -24,11 +26,11 @@ func FuzzEditor(f *testing.F) {
 		if json.Unmarshal(data, &before) != nil {
 			t.Fatalf("parseObject accepted what encoding/json rejects: %q", data)
 		}
-		lay := detectLayout(data)
+		lay := jsonedit.DetectLayout(data)
 		if _, err := wire(o, []string{"h:1"}, nil); err != nil {
 			return // a credHelpers or auths that is not an object is refused
 		}
-		out := o.render(lay.indent, lay.trailingNewline)
+		out := o.Render(lay.Indent, lay.TrailingNewline)
 		var after map[string]json.RawMessage
 		if err := json.Unmarshal(out, &after); err != nil {
 			t.Fatalf("install produced invalid JSON %q from %q", out, data)
@@ -45,7 +47,7 @@ func FuzzEditor(f *testing.F) {
 				t.Fatalf("key %q changed: %s -> %s", k, v, after[k])
 			}
 		}
-		back, err := parseObject(out)
+		back, err := jsonedit.Parse(out)
 		if err != nil {
 			t.Fatalf("cannot re-read %q: %v", out, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
 
 // Cluster is what install reads from the cluster.
@@ -104,7 +105,7 @@ func (in *Installer) Install(opts Options) error {
 	// A docker config that cannot be edited stops install before anything
 	// is written.
 	dockerConfig := in.dockerConfigPath(opts.DockerConfigDir)
-	if _, err := editJSONFile(dockerConfig, true, true, func(o *object) ([]string, error) { return wire(o, hosts, nil) }); err != nil {
+	if _, err := jsonedit.EditFile(dockerConfig, true, true, func(o *jsonedit.Object) ([]string, error) { return wire(o, hosts, nil) }); err != nil {
 		return err
 	}
 	table, err := in.loadTable()
@@ -253,14 +254,14 @@ func (in *Installer) primeCache(rep *report, table *config.Table, kc Cluster, ho
 // wireFiles points the docker config, and every containers auth file that
 // would shadow it, at the helper for the hosts.
 func (in *Installer) wireFiles(rep *report, dockerConfig string, hosts []string, creds map[string]idpbuilder.Credentials, dryRun bool) error {
-	changes, err := editJSONFile(dockerConfig, true, dryRun, func(o *object) ([]string, error) { return wire(o, hosts, creds) })
+	changes, err := jsonedit.EditFile(dockerConfig, true, dryRun, func(o *jsonedit.Object) ([]string, error) { return wire(o, hosts, creds) })
 	if err != nil {
 		return err
 	}
 	reportFile(rep, "docker config "+dockerConfig, changes)
 
 	for _, path := range in.containersAuthFiles() {
-		changes, err := editJSONFile(path, false, dryRun, func(o *object) ([]string, error) {
+		changes, err := jsonedit.EditFile(path, false, dryRun, func(o *jsonedit.Object) ([]string, error) {
 			if !holdsAuthFor(o, hosts) {
 				return nil, nil
 			}
@@ -288,14 +289,14 @@ func reportFile(rep *report, what string, changes []string) {
 // holdsAuthFor reports whether a containers auth file holds a credential
 // for one of the hosts under any key form (see authKeys): skopeo, podman
 // and buildah would use it instead of the docker config's credHelpers.
-func holdsAuthFor(o *object, hosts []string) bool {
-	auths, _, err := o.subObject("auths")
+func holdsAuthFor(o *jsonedit.Object, hosts []string) bool {
+	auths, _, err := o.SubObject("auths")
 	if err != nil {
 		return true // let wire report the malformed file
 	}
 	for _, h := range hosts {
 		for _, k := range authKeys(auths, h) {
-			if raw, _ := auths.get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
+			if raw, _ := auths.Get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
 				return true
 			}
 		}
@@ -393,7 +394,7 @@ func (in *Installer) Uninstall(opts Options) error {
 	}
 	files := append([]string{in.dockerConfigPath(opts.DockerConfigDir)}, in.containersAuthFiles()...)
 	for _, path := range files {
-		changes, err := editJSONFile(path, false, opts.DryRun, unwire)
+		changes, err := jsonedit.EditFile(path, false, opts.DryRun, unwire)
 		if err != nil {
 			rep.line("warning", "%v", err)
 			continue

@@ -187,19 +187,19 @@ func (in *Installer) dockerWiredCheck(host string, opts Options) Check {
 // file is read first, so it wins over them.
 func (in *Installer) shadowCheck(host string) Check {
 	for _, f := range readConfigFiles(in.containersAuthFiles()) {
-		if helpers, _, err := f.o.subObject("credHelpers"); err == nil {
+		if helpers, _, err := f.o.SubObject("credHelpers"); err == nil {
 			var v string
-			if raw, ok := helpers.get(host); ok && json.Unmarshal(raw, &v) == nil && v == HelperName {
+			if raw, ok := helpers.Get(host); ok && json.Unmarshal(raw, &v) == nil && v == HelperName {
 				continue
 			}
 		}
-		auths, _, err := f.o.subObject("auths")
+		auths, _, err := f.o.SubObject("auths")
 		if err != nil {
 			continue
 		}
 		var keys []string
 		for _, k := range authKeys(auths, host) {
-			if raw, _ := auths.get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
+			if raw, _ := auths.Get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
 				keys = append(keys, "auths["+k+"]")
 			}
 		}

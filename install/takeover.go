@@ -10,6 +10,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
 
 // authState is what one auths entry holds, as far as install is concerned.
@@ -77,9 +78,9 @@ func isClusterAuth(auth string, creds idpbuilder.Credentials) bool {
 // host/namespace[/repo] (a credential for part of the registry), and the
 // legacy https://host or http://host, with or without a path. A key's
 // registry part is compared as config.Normalize spells hosts.
-func authKeys(auths *object, host string) []string {
+func authKeys(auths *jsonedit.Object, host string) []string {
 	var out []string
-	for _, k := range auths.keys {
+	for _, k := range auths.Keys() {
 		if n, err := config.Normalize(k); err == nil && n == host {
 			out = append(out, k)
 		}
@@ -91,21 +92,21 @@ func authKeys(auths *object, host string) []string {
 // host to someone else: credHelpers[host] naming another helper, or an
 // auths entry for host holding a credential that is not the cluster's. It
 // is empty when install may take the host.
-func claim(o *object, host string, creds idpbuilder.Credentials) string {
-	if helpers, _, err := o.subObject("credHelpers"); err == nil {
-		if raw, ok := helpers.get(host); ok {
+func claim(o *jsonedit.Object, host string, creds idpbuilder.Credentials) string {
+	if helpers, _, err := o.SubObject("credHelpers"); err == nil {
+		if raw, ok := helpers.Get(host); ok {
 			var v string
 			if json.Unmarshal(raw, &v) == nil && v != "" && v != HelperName {
 				return fmt.Sprintf("credHelpers[%s] = %q (another credential helper)", host, v)
 			}
 		}
 	}
-	auths, _, err := o.subObject("auths")
+	auths, _, err := o.SubObject("auths")
 	if err != nil {
 		return "" // wire reports the malformed file
 	}
 	for _, k := range authKeys(auths, host) {
-		raw, _ := auths.get(k)
+		raw, _ := auths.Get(k)
 		if classifyAuth(raw, creds) == authOther {
 			return fmt.Sprintf("auths[%s], a credential that is not the cluster's", k)
 		}
@@ -116,7 +117,7 @@ func claim(o *object, host string, creds idpbuilder.Credentials) string {
 // configFile is one parsed docker config or containers auth file.
 type configFile struct {
 	path string
-	o    *object
+	o    *jsonedit.Object
 }
 
 // readConfigFiles parses the files that exist; one that does not parse is
@@ -128,7 +129,7 @@ func readConfigFiles(paths []string) []configFile {
 		if err != nil || len(strings.TrimSpace(string(data))) == 0 {
 			continue
 		}
-		if o, err := parseObject(data); err == nil {
+		if o, err := jsonedit.Parse(data); err == nil {
 			out = append(out, configFile{p, o})
 		}
 	}

@@ -1,4 +1,8 @@
-package install
+// Package jsonedit edits JSON files that other programs own (docker's
+// config.json, the containers auth.json): one key changes, every other key,
+// value, order and indent stays, and the write is atomic and redone when
+// the owner rewrote the file meanwhile.
+package jsonedit
 
 import (
 	"bytes"
@@ -6,22 +10,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 )
 
-// object is a JSON object that keeps its keys in file order and its values
+// Object is a JSON object that keeps its keys in file order and its values
 // as raw JSON, so editing one key leaves every other key and value, known or
 // not, exactly as it was.
-type object struct {
+type Object struct {
 	keys   []string
 	values map[string]json.RawMessage
 }
 
-func newObject() *object { return &object{values: map[string]json.RawMessage{}} }
+// NewObject returns an empty object.
+func NewObject() *Object { return &Object{values: map[string]json.RawMessage{}} }
 
-// parseObject reads a JSON object; anything else (an array, trailing data,
+// Parse reads a JSON object; anything else (an array, trailing data,
 // invalid JSON) is an error.
-func parseObject(data []byte) (*object, error) {
+func Parse(data []byte) (*Object, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	tok, err := dec.Token()
 	if err != nil {
@@ -30,7 +36,7 @@ func parseObject(data []byte) (*object, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	o := newObject()
+	o := NewObject()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -44,7 +50,7 @@ func parseObject(data []byte) (*object, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
-		o.set(key, raw)
+		o.Set(key, raw)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, err
@@ -55,14 +61,15 @@ func parseObject(data []byte) (*object, error) {
 	return o, nil
 }
 
-func (o *object) get(key string) (json.RawMessage, bool) {
+// Get returns the raw value of key.
+func (o *Object) Get(key string) (json.RawMessage, bool) {
 	v, ok := o.values[key]
 	return v, ok
 }
 
-// set replaces a value in place, or adds the key: in sorted position when
+// Set replaces a value in place, or adds the key: in sorted position when
 // the keys are sorted (as docker writes maps), else at the end.
-func (o *object) set(key string, value json.RawMessage) {
+func (o *Object) Set(key string, value json.RawMessage) {
 	if _, ok := o.values[key]; !ok {
 		i := len(o.keys)
 		if sort.StringsAreSorted(o.keys) {
@@ -75,7 +82,8 @@ func (o *object) set(key string, value json.RawMessage) {
 	o.values[key] = value
 }
 
-func (o *object) delete(key string) bool {
+// Delete removes key; it reports whether it was there.
+func (o *Object) Delete(key string) bool {
 	if _, ok := o.values[key]; !ok {
 		return false
 	}
@@ -89,10 +97,14 @@ func (o *object) delete(key string) bool {
 	return true
 }
 
-func (o *object) len() int { return len(o.keys) }
+// Len is the number of keys.
+func (o *Object) Len() int { return len(o.keys) }
 
-// compact renders the object on one line.
-func (o *object) compact() json.RawMessage {
+// Keys returns the keys in file order.
+func (o *Object) Keys() []string { return slices.Clone(o.keys) }
+
+// Compact renders the object on one line.
+func (o *Object) Compact() json.RawMessage {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, k := range o.keys {
@@ -110,12 +122,12 @@ func (o *object) compact() json.RawMessage {
 	return b.Bytes()
 }
 
-// render formats the object as encoding/json's MarshalIndent does with the
+// Render formats the object as encoding/json's MarshalIndent does with the
 // given indent, so a file docker wrote comes back byte for byte.
-func (o *object) render(indent string, trailingNewline bool) []byte {
+func (o *Object) Render(indent string, trailingNewline bool) []byte {
 	var b bytes.Buffer
-	if err := json.Indent(&b, o.compact(), "", indent); err != nil {
-		panic(fmt.Sprintf("install: indenting valid JSON: %v", err))
+	if err := json.Indent(&b, o.Compact(), "", indent); err != nil {
+		panic(fmt.Sprintf("jsonedit: indenting valid JSON: %v", err))
 	}
 	if trailingNewline {
 		b.WriteByte('\n')
@@ -123,30 +135,30 @@ func (o *object) render(indent string, trailingNewline bool) []byte {
 	return b.Bytes()
 }
 
-// subObject returns the object under key, a new one when absent; created
+// SubObject returns the object under key, a new one when absent; created
 // reports that. A non-object value is an error: it is not ours to replace.
-func (o *object) subObject(key string) (sub *object, created bool, err error) {
-	raw, ok := o.get(key)
+func (o *Object) SubObject(key string) (sub *Object, created bool, err error) {
+	raw, ok := o.Get(key)
 	if !ok || string(bytes.TrimSpace(raw)) == "null" {
-		return newObject(), true, nil
+		return NewObject(), true, nil
 	}
-	sub, err = parseObject(raw)
+	sub, err = Parse(raw)
 	if err != nil {
 		return nil, false, fmt.Errorf("%q is not a JSON object", key)
 	}
 	return sub, false, nil
 }
 
-// layout is how a file is formatted, so edits keep it.
-type layout struct {
-	indent          string
-	trailingNewline bool
+// Layout is how a file is formatted, so edits keep it.
+type Layout struct {
+	Indent          string
+	TrailingNewline bool
 }
 
-// detectLayout finds the indent of the first member line; docker's own
+// DetectLayout finds the indent of the first member line; docker's own
 // files use a tab and no trailing newline.
-func detectLayout(data []byte) layout {
-	l := layout{indent: "\t", trailingNewline: bytes.HasSuffix(data, []byte("\n"))}
+func DetectLayout(data []byte) Layout {
+	l := Layout{Indent: "\t", TrailingNewline: bytes.HasSuffix(data, []byte("\n"))}
 	if i := bytes.IndexByte(data, '\n'); i >= 0 {
 		rest := data[i+1:]
 		n := 0
@@ -154,7 +166,7 @@ func detectLayout(data []byte) layout {
 			n++
 		}
 		if n > 0 {
-			l.indent = string(rest[:n])
+			l.Indent = string(rest[:n])
 		}
 	}
 	return l
