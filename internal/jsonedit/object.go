@@ -50,7 +50,10 @@ func Parse(data []byte) (*Object, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
-		o.Set(key, raw)
+		if _, dup := o.values[key]; !dup {
+			o.keys = append(o.keys, key) // file order, whatever it is
+		}
+		o.values[key] = raw
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, err

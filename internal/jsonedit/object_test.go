@@ -123,3 +123,24 @@ func setHelper(o *Object) ([]string, error) {
 	o.Set("credHelpers", helpers.Compact())
 	return []string{`credHelpers["h:1"] = "idpbuilder"`}, nil
 }
+
+func TestParseKeepsFileOrder(t *testing.T) {
+	o, err := Parse([]byte(`{"b":1,"a":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := o.Keys()
+	if strings.Join(keys, ",") != "b,a" {
+		t.Fatalf("keys %q, want file order b,a", keys)
+	}
+	keys[0] = "x"
+	if o.Keys()[0] != "b" {
+		t.Fatal("Keys returned the object's own slice")
+	}
+	// A key added to an unsorted object goes at the end; one edited stays.
+	o.Set("c", json.RawMessage(`3`))
+	o.Set("b", json.RawMessage(`4`))
+	if got := string(o.Compact()); got != `{"b":4,"a":2,"c":3}` {
+		t.Fatalf("rendered %s", got)
+	}
+}
