@@ -1,3 +1,9 @@
-// Package install wires docker and the containers tools to the helper: the
-// credHelpers entries, the containers auth files and the cluster's CA.
+// Package install wires docker, the containers tools and git to the helper
+// (install), undoes exactly that (uninstall), and checks it (status).
+//
+// One file per job: install.go runs the steps of install, localbuild.go
+// finds the registries, takeover.go leaves other people's registries alone,
+// dockerconfig.go and paths.go edit and find the docker and containers
+// files, trust.go installs the cluster's CA, git.go configures git,
+// uninstall.go and status.go are those commands.
 package install

@@ -1,6 +1,3 @@
-// Package install wires docker and the containers tools to the helper: the
-// registry table, credHelpers entries, the containers auth files and, on
-// request, trust in the cluster's self-signed CA.
 package install
 
 import (
@@ -9,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -80,69 +76,124 @@ func (r *report) line(status, format string, args ...any) {
 	fmt.Fprintf(r.w, "  %-12s %s\n", status, fmt.Sprintf(format, args...))
 }
 
-// Install runs the install command.
+// installRun is one run of install: what each step found, for the next.
+type installRun struct {
+	in           *Installer
+	opts         Options
+	rep          *report
+	ctx          context.Context
+	cluster      Cluster
+	found        discovery
+	hosts        []string
+	explicit     map[string]bool // hosts named with --registry
+	dockerConfig string
+	table        *config.Table
+	creds        map[string]idpbuilder.Credentials // per host
+}
+
+// Install runs the install command; its steps are the lines of its help.
 func (in *Installer) Install(opts Options) error {
-	rep := &report{w: in.Out, dryRun: opts.DryRun}
-	kc, err := in.Resolve(opts.Kubeconfig, opts.Context)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
 	defer cancel()
+	run := &installRun{in: in, opts: opts, ctx: ctx, rep: &report{w: in.Out, dryRun: opts.DryRun}}
+	for _, step := range []func() error{
+		run.resolveCluster,
+		run.discoverRegistries,
+		run.checkDockerConfig,
+		run.readSecrets,
+		run.leaveOthersRegistries,
+		run.recordTableAndTrustCA,
+		run.primeCache,
+		run.wireDockerAndContainers,
+		run.configureGit,
+		run.checkPath,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	found, err := in.discover(ctx, kc, rep)
-	if err != nil {
-		return err
-	}
-	hosts, explicit, err := mergeHosts(found.hosts, opts.Registries)
-	if err != nil {
-		return err
-	}
-	if len(hosts) == 0 {
-		return fmt.Errorf("no registry found in context %q; name one with --registry HOST:PORT", kc.Context())
-	}
+func (r *installRun) resolveCluster() (err error) {
+	r.cluster, err = r.in.Resolve(r.opts.Kubeconfig, r.opts.Context)
+	return err
+}
 
-	// A docker config that cannot be edited stops install before anything
-	// is written.
-	dockerConfig := in.dockerConfigPath(opts.DockerConfigDir)
-	if _, err := jsonedit.EditFile(dockerConfig, true, true, func(o *jsonedit.Object) ([]string, error) { return wire(o, hosts, nil) }); err != nil {
+// discoverRegistries finds the hosts in the Localbuild, plus --registry.
+func (r *installRun) discoverRegistries() (err error) {
+	if r.found, err = r.in.discover(r.ctx, r.cluster, r.rep); err != nil {
 		return err
 	}
-	table, err := in.loadTable()
-	if err != nil {
+	if r.hosts, r.explicit, err = mergeHosts(r.found.hosts, r.opts.Registries); err != nil {
 		return err
 	}
-	// The credentials must be readable before anything points at us.
-	creds, err := readSecrets(ctx, kc, rep, table, hosts)
-	if err != nil {
+	if len(r.hosts) == 0 {
+		return fmt.Errorf("no registry found in context %q; name one with --registry HOST:PORT", r.cluster.Context())
+	}
+	return nil
+}
+
+// checkDockerConfig stops install before anything is written when the
+// docker config cannot be edited.
+func (r *installRun) checkDockerConfig() error {
+	r.dockerConfig = r.in.dockerConfigPath(r.opts.DockerConfigDir)
+	_, err := jsonedit.EditFile(r.dockerConfig, true, true, func(o *jsonedit.Object) ([]string, error) { return wire(o, r.hosts, nil) })
+	return err
+}
+
+// readSecrets checks the credentials are readable before anything points
+// at the helper.
+func (r *installRun) readSecrets() (err error) {
+	if r.table, err = r.in.loadTable(); err != nil {
 		return err
 	}
-	files := readConfigFiles(append([]string{dockerConfig}, in.containersAuthFiles()...))
-	if hosts = keepUnclaimed(rep, hosts, explicit, files, creds); len(hosts) == 0 {
+	r.creds, err = readSecrets(r.ctx, r.cluster, r.rep, r.table, r.hosts)
+	return err
+}
+
+// leaveOthersRegistries skips the hosts another helper or credential holds.
+func (r *installRun) leaveOthersRegistries() error {
+	files := readConfigFiles(append([]string{r.dockerConfig}, r.in.containersAuthFiles()...))
+	if r.hosts = keepUnclaimed(r.rep, r.hosts, r.explicit, files, r.creds); len(r.hosts) == 0 {
 		return errors.New("no registry left to install: each one found is someone else's (see the warnings above); name one with --registry HOST to take it over")
 	}
+	return nil
+}
 
-	if err := in.recordTable(rep, table, hosts, found, kc.Context(), opts); err != nil {
-		return err
-	}
-	if !opts.DryRun {
-		in.primeCache(rep, table, kc, hosts)
-	}
-	if err := in.wireFiles(rep, dockerConfig, hosts, creds, opts.DryRun); err != nil {
-		return err
-	}
-	if opts.Git {
-		caFile := ""
-		if opts.TrustCA {
-			caFile = gitCAFile(table)
-		}
-		in.configureGit(rep, table, hosts, caFile, opts.DryRun)
-	}
+func (r *installRun) recordTableAndTrustCA() error {
+	return r.in.recordTable(r.rep, r.table, r.hosts, r.found, r.cluster.Context(), r.opts)
+}
 
-	if c := in.pathCheck(); c.OK {
-		rep.line("ok", "%s", c.Detail)
+func (r *installRun) primeCache() error {
+	if !r.opts.DryRun {
+		r.in.primeCache(r.rep, r.table, r.cluster, r.hosts)
+	}
+	return nil
+}
+
+func (r *installRun) wireDockerAndContainers() error {
+	return r.in.wireFiles(r.rep, r.dockerConfig, r.hosts, r.creds, r.opts.DryRun)
+}
+
+func (r *installRun) configureGit() error {
+	if !r.opts.Git {
+		return nil
+	}
+	caFile := ""
+	if r.opts.TrustCA {
+		caFile = gitCAFile(r.table)
+	}
+	r.in.configureGit(r.rep, r.table, r.hosts, caFile, r.opts.DryRun)
+	return nil
+}
+
+// checkPath warns when docker cannot find the helper; install is done.
+func (r *installRun) checkPath() error {
+	if c := r.in.pathCheck(); c.OK {
+		r.rep.line("ok", "%s", c.Detail)
 	} else {
-		rep.line("warning", "%s: %s", c.Detail, c.Fix)
+		r.rep.line("warning", "%s: %s", c.Detail, c.Fix)
 	}
 	return nil
 }
@@ -328,120 +379,6 @@ func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool
 	}
 	sort.Strings(hosts)
 	return hosts, explicit, nil
-}
-
-func (in *Installer) loadTable() (*config.Table, error) {
-	path, err := config.DefaultPath(in.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return config.Load(path)
-}
-
-func (in *Installer) home() string {
-	if h := in.Getenv("HOME"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return h
-}
-
-func (in *Installer) xdgConfigHome() string {
-	if d := in.Getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
-		return d
-	}
-	return filepath.Join(in.home(), ".config")
-}
-
-// dockerConfigDir is --docker-config, else $DOCKER_CONFIG, else ~/.docker.
-func (in *Installer) dockerConfigDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if d := in.Getenv("DOCKER_CONFIG"); d != "" {
-		return d
-	}
-	return filepath.Join(in.home(), ".docker")
-}
-
-func (in *Installer) dockerConfigPath(flag string) string {
-	return filepath.Join(in.dockerConfigDir(flag), "config.json")
-}
-
-// containersAuthFiles are the files skopeo, podman and buildah read before
-// the docker config; an auths entry there shadows our credHelpers entry.
-func (in *Installer) containersAuthFiles() []string {
-	if f := in.Getenv("REGISTRY_AUTH_FILE"); f != "" {
-		return []string{f}
-	}
-	runtime := in.Getenv("XDG_RUNTIME_DIR")
-	var files []string
-	if runtime != "" {
-		files = append(files, filepath.Join(runtime, "containers", "auth.json"))
-	} else {
-		files = append(files, filepath.Join(in.SystemRoot+"/run/containers", fmt.Sprint(os.Getuid()), "auth.json"))
-	}
-	return append(files, filepath.Join(in.xdgConfigHome(), "containers", "auth.json"))
-}
-
-// Uninstall removes what install added: credHelpers entries naming us, the
-// keyring entries and files install wrote, and the helper config.
-func (in *Installer) Uninstall(opts Options) error {
-	rep := &report{w: in.Out, dryRun: opts.DryRun}
-	table, err := in.loadTable()
-	if err != nil {
-		return err
-	}
-	files := append([]string{in.dockerConfigPath(opts.DockerConfigDir)}, in.containersAuthFiles()...)
-	for _, path := range files {
-		changes, err := jsonedit.EditFile(path, false, opts.DryRun, unwire)
-		if err != nil {
-			rep.line("warning", "%v", err)
-			continue
-		}
-		if len(changes) > 0 {
-			reportFile(rep, path, changes)
-		}
-	}
-	if in.Cache != nil {
-		for _, h := range table.Hosts() {
-			if opts.DryRun {
-				rep.line("changed", "keyring entry for %s", h)
-				continue
-			}
-			if existed, err := in.Cache.Delete(h); err != nil {
-				rep.line("warning", "keyring entry for %s not removed: %v", h, err)
-			} else if existed {
-				rep.line("changed", "removed the keyring entry for %s", h)
-			}
-		}
-	}
-	in.unconfigureGit(rep, gitCAFile(table), opts.DryRun)
-	for _, f := range table.Installed {
-		if opts.DryRun {
-			rep.line("changed", "remove %s", f)
-			continue
-		}
-		if err := os.Remove(f); err == nil {
-			rep.line("changed", "removed %s", f)
-			_ = os.Remove(filepath.Dir(f)) // the host folder, when install made it and it is empty
-		} else if !errors.Is(err, os.ErrNotExist) {
-			rep.line("warning", "%s not removed: %v", f, err)
-		}
-	}
-	if table.FromFile {
-		if !opts.DryRun {
-			if err := os.Remove(table.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("removing %s: %w", table.Path, err)
-			}
-			_ = os.Remove(filepath.Dir(table.Path))
-		}
-		rep.line("changed", "removed helper config %s", table.Path)
-	}
-	if !rep.warned {
-		fmt.Fprintln(in.Out, "  done: nothing of docker-credential-idpbuilder is left configured")
-	}
-	return nil
 }
 
 // pathCheck finds the helper on PATH, as docker does, and the companion

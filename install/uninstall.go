@@ -1,0 +1,70 @@
+package install
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
+)
+
+// Uninstall removes what install added: credHelpers entries naming us, the
+// keyring entries and files install wrote, and the helper config.
+func (in *Installer) Uninstall(opts Options) error {
+	rep := &report{w: in.Out, dryRun: opts.DryRun}
+	table, err := in.loadTable()
+	if err != nil {
+		return err
+	}
+	files := append([]string{in.dockerConfigPath(opts.DockerConfigDir)}, in.containersAuthFiles()...)
+	for _, path := range files {
+		changes, err := jsonedit.EditFile(path, false, opts.DryRun, unwire)
+		if err != nil {
+			rep.line("warning", "%v", err)
+			continue
+		}
+		if len(changes) > 0 {
+			reportFile(rep, path, changes)
+		}
+	}
+	if in.Cache != nil {
+		for _, h := range table.Hosts() {
+			if opts.DryRun {
+				rep.line("changed", "keyring entry for %s", h)
+				continue
+			}
+			if existed, err := in.Cache.Delete(h); err != nil {
+				rep.line("warning", "keyring entry for %s not removed: %v", h, err)
+			} else if existed {
+				rep.line("changed", "removed the keyring entry for %s", h)
+			}
+		}
+	}
+	in.unconfigureGit(rep, gitCAFile(table), opts.DryRun)
+	for _, f := range table.Installed {
+		if opts.DryRun {
+			rep.line("changed", "remove %s", f)
+			continue
+		}
+		if err := os.Remove(f); err == nil {
+			rep.line("changed", "removed %s", f)
+			_ = os.Remove(filepath.Dir(f)) // the host folder, when install made it and it is empty
+		} else if !errors.Is(err, os.ErrNotExist) {
+			rep.line("warning", "%s not removed: %v", f, err)
+		}
+	}
+	if table.FromFile {
+		if !opts.DryRun {
+			if err := os.Remove(table.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("removing %s: %w", table.Path, err)
+			}
+			_ = os.Remove(filepath.Dir(table.Path))
+		}
+		rep.line("changed", "removed helper config %s", table.Path)
+	}
+	if !rep.warned {
+		fmt.Fprintln(in.Out, "  done: nothing of docker-credential-idpbuilder is left configured")
+	}
+	return nil
+}
