@@ -130,10 +130,10 @@ func checkRegistry(hostport string) error {
 func RegistryHosts(lb idpbuilder.Localbuild) []string {
 	host, port := lb.Host, lb.Port
 	if host == "" {
-		host = "cnoe.localtest.me"
+		host = idpbuilder.DefaultHost
 	}
 	if port == "" {
-		port = "8443"
+		port = idpbuilder.DefaultPort
 	}
 	join := func(h string) string {
 		h = strings.ToLower(h)

@@ -7,7 +7,9 @@ import "errors"
 
 // Default names of an idpbuilder cluster (idpbuilder's Localbuild defaults).
 const (
-	DefaultRegistry  = "gitea.cnoe.localtest.me:8443"
+	DefaultHost      = "cnoe.localtest.me"
+	DefaultPort      = "8443"
+	DefaultRegistry  = "gitea." + DefaultHost + ":" + DefaultPort
 	DefaultNamespace = "gitea"
 	DefaultSecret    = "gitea-credential"
 )
