@@ -2,11 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os/exec"
-	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/install"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
@@ -55,12 +53,6 @@ other setting stays. Safe to run twice.
 Flags:
 `
 
-// stringList is a repeatable flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
-
 func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Installer, error) {
 	settings, err := config.SettingsFromEnv(getenv)
 	if err != nil {
@@ -87,12 +79,11 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 }
 
 func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	fs := cli.NewFlags("install")
 	var opts install.Options
-	var registries stringList
 	fs.StringVar(&opts.Context, "context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
 	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
-	fs.Var(&registries, "registry", "registry `host:port` to add by hand, taken over even when another helper or credential holds it (repeatable)")
+	fs.StringArrayVar(&opts.Registries, "registry", nil, "registry `host:port` to add by hand, taken over even when another helper or credential holds it (repeatable)")
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
 	fs.BoolVar(&opts.Git, "git", true, "give git the helper for the registry hosts (credential.https://HOST.helper in the global git config); --git=false skips it")
@@ -100,7 +91,6 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	if done, code := cli.ParseFlags(fs, installHelp, args, stdout, stderr); done {
 		return code
 	}
-	opts.Registries = registries
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
 		err = in.Install(opts)
@@ -113,7 +103,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 }
 
 func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+	fs := cli.NewFlags("uninstall")
 	var opts install.Options
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
@@ -144,15 +134,15 @@ Flags:
 `
 
 func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs := cli.NewFlags("status")
 	var opts install.Options
-	output := fs.String("o", "text", "output `format`: text or json")
+	output := fs.StringP("output", "o", "text", "output `format`: text or json")
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	if done, code := cli.ParseFlags(fs, statusHelp, args, stdout, stderr); done {
 		return code
 	}
 	if *output != "text" && *output != "json" {
-		cli.UsageError(stderr, "status: -o takes text or json, not %q", *output)
+		cli.UsageError(stderr, "status: --output (-o) takes text or json, not %q", *output)
 		return exitUsage
 	}
 	in, err := newInstaller(getenv, stdout)

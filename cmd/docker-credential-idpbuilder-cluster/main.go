@@ -26,18 +26,16 @@ const (
 	name      = cli.Name
 )
 
-type subcommand func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int
-
-// subcommands are the commands the helper hands over (companion.Forwarded)
-// and the read-secret request of a cache miss.
-func subcommands() map[string]subcommand {
-	return map[string]subcommand{
-		"install":                   runInstall,
-		"uninstall":                 runUninstall,
-		"status":                    runStatus,
-		"refresh":                   runRefresh,
-		companion.ReadSecretCommand: runReadSecret,
-	}
+// app is the companion's command table: the commands the helper hands over
+// (companion.Forwarded) and the read-secret request of a cache miss.
+func app() cli.App {
+	return cli.App{Usage: usage, Commands: []cli.Command{
+		{Name: "install", Run: runInstall},
+		{Name: "uninstall", Run: runUninstall},
+		{Name: "status", Run: runStatus},
+		{Name: "refresh", Run: runRefresh},
+		{Name: companion.ReadSecretCommand, Run: runReadSecret},
+	}}
 }
 
 const usage = `docker-credential-idpbuilder-cluster: the cluster side of docker-credential-idpbuilder
@@ -48,23 +46,7 @@ how the helper reads the secret on a cache miss.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
-		if len(args) > 1 {
-			if sub, ok := subcommands()[args[1]]; ok {
-				return sub([]string{"--help"}, stdin, stdout, stderr, getenv)
-			}
-		}
-		io.WriteString(stdout, usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if sub, ok := subcommands()[args[0]]; ok {
-		return sub(args[1:], stdin, stdout, stderr, getenv)
-	}
-	cli.UsageError(stderr, "unknown command %q", args[0])
-	return exitUsage
+	return app().Run(args, stdin, stdout, stderr, getenv)
 }
 
 // resolveKube resolves a context and talks to it with client-go.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -27,7 +26,7 @@ Flags:
 `
 
 func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("refresh", flag.ContinueOnError)
+	fs := cli.NewFlags("refresh")
 	registry := fs.String("registry", "", "registry `host[:port]` to refresh (default: all)")
 	kubeContext := fs.String("context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")

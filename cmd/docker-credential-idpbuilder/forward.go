@@ -6,13 +6,14 @@ import (
 	"io"
 	"os/exec"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 )
 
 // forward runs a command of the companion program with the same arguments
 // and standard streams, and returns its exit code: install, status and the
 // others talk to the cluster, which only that program links.
-func forward(command string) subcommand {
+func forward(command string) cli.RunFunc {
 	return func(args []string, stdin io.Reader, stdout, stderr io.Writer, _ func(string) string) int {
 		program, err := companion.FindProgram()
 		if err != nil {

@@ -24,51 +24,33 @@ const (
 	name      = cli.Name
 )
 
-type subcommand func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int
-
-// subcommands are the commands people run; the protocol verbs are separate.
-// Those that talk to the cluster run in the companion.
-func subcommands() map[string]subcommand {
-	cmds := map[string]subcommand{"git": runGit}
-	for _, name := range companion.Forwarded() {
-		cmds[name] = forward(name)
+// app is the helper's command table: the credential-protocol verbs docker
+// runs, git's protocol, and the user commands that talk to the cluster,
+// which run in the companion (companion.Forwarded).
+func app() cli.App {
+	a := cli.App{Usage: usage, Version: printVersion}
+	for _, verb := range []string{"get", "store", "erase", "list"} {
+		a.Commands = append(a.Commands, cli.Command{Name: verb, Run: protocolVerb(verb), Protocol: true})
 	}
-	return cmds
+	a.Commands = append(a.Commands, cli.Command{Name: "git", Run: runGit})
+	for _, name := range companion.Forwarded() {
+		a.Commands = append(a.Commands, cli.Command{Name: name, Run: forward(name)})
+	}
+	return a
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) == 0 {
-		cli.UsageError(stderr, "a command is required")
-		return exitUsage
-	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "get", "store", "erase", "list":
-		if len(rest) > 0 {
-			cli.UsageError(stderr, "%q takes no arguments (it reads standard input)", cmd)
+	return app().Run(args, stdin, stdout, stderr, getenv)
+}
+
+// protocolVerb runs a docker credential-protocol verb: its input is stdin,
+// never arguments.
+func protocolVerb(verb string) cli.RunFunc {
+	return func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+		if len(args) > 0 {
+			cli.UsageError(stderr, "%q takes no arguments (it reads standard input)", verb)
 			return exitUsage
 		}
-		return serveProtocol(cmd, stdin, stdout, stderr, getenv)
-	case "version", "--version", "-v":
-		if len(rest) > 0 {
-			cli.UsageError(stderr, "%q takes no arguments", cmd)
-			return exitUsage
-		}
-		printVersion(stdout)
-		return exitOK
-	case "help", "--help", "-h":
-		if len(rest) > 0 {
-			if sub, ok := subcommands()[rest[0]]; ok {
-				return sub([]string{"--help"}, stdin, stdout, stderr, getenv)
-			}
-		}
-		io.WriteString(stdout, usage)
-		return exitOK
-	default:
-		if sub, ok := subcommands()[cmd]; ok {
-			return sub(rest, stdin, stdout, stderr, getenv)
-		}
-		cli.UsageError(stderr, "unknown command %q", cmd)
-		return exitUsage
+		return serveProtocol(verb, stdin, stdout, stderr, getenv)
 	}
 }
