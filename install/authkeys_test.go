@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
@@ -90,7 +91,7 @@ func TestInstallHandlesEveryContainersKeyForm(t *testing.T) {
 // The docker config's own legacy key forms are someone's credential for
 // the registry too.
 func TestInstallSeesDockerLegacyKeys(t *testing.T) {
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "ghcr.io", Port: "443", UsePathRouting: true}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "ghcr.io", Port: "443", UsePathRouting: true}}}))
 	writeFile(t, r.dockerConfig(), `{"auths":{"https://ghcr.io/v1/":{"auth":"`+b64("me:token")+`"}}}`)
 	if err := r.in.Install(Options{}); err == nil || !strings.Contains(r.out.String(), "auths[https://ghcr.io/v1/]") {
 		t.Fatalf("Install = %v\n%s", err, r.out)

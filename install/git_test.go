@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -28,8 +29,8 @@ func (r *rig) gitGlobal(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-func localbuild(t *testing.T) *fakeCluster {
-	return &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}}
+func localbuild(t *testing.T) *fakes.Cluster {
+	return installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}})
 }
 
 func TestInstallConfiguresGit(t *testing.T) {
@@ -134,8 +135,8 @@ func TestInstallGitDryRunAndOptOut(t *testing.T) {
 
 func TestUninstallRemovesGitSettingsOfEveryHost(t *testing.T) {
 	requireGit(t)
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
-		IngressHost: "other.example", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
+		IngressHost: "other.example", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}}))
 	if err := r.in.Install(Options{TrustCA: true, Git: true}); err != nil {
 		t.Fatal(err)
 	}

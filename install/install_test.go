@@ -2,7 +2,6 @@ package install
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,29 +21,12 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
-type fakeCluster struct {
-	builds    []idpbuilder.Localbuild
-	buildsErr error
-	secretErr error
-	// context is the context name; empty is kind-localdev.
-	context string
-	// secretsRead lists the namespace/name of every secret read.
-	secretsRead []string
-}
-
-func (f *fakeCluster) Context() string {
-	if f.context != "" {
-		return f.context
-	}
-	return "kind-localdev"
-}
-func (f *fakeCluster) Fingerprint() string { return "fp" }
-func (f *fakeCluster) Localbuilds(context.Context) ([]idpbuilder.Localbuild, error) {
-	return f.builds, f.buildsErr
-}
-func (f *fakeCluster) ReadSecret(_ context.Context, namespace, name string) (idpbuilder.Credentials, error) {
-	f.secretsRead = append(f.secretsRead, namespace+"/"+name)
-	return idpbuilder.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}, f.secretErr
+// installCluster is the shared fake cluster with install's fingerprint and
+// secret.
+func installCluster(c *fakes.Cluster) *fakes.Cluster {
+	c.FP = "fp"
+	c.Creds = idpbuilder.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}
+	return c
 }
 
 func selfSignedPEM(t *testing.T) string {
@@ -65,10 +47,10 @@ type rig struct {
 	in         *Installer
 	out        *bytes.Buffer
 	cache      *fakes.Cache
-	cluster    *fakeCluster
+	cluster    *fakes.Cluster
 }
 
-func newRig(t *testing.T, kc *fakeCluster) *rig {
+func newRig(t *testing.T, kc *fakes.Cluster) *rig {
 	home, root := t.TempDir(), t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, ".config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run")}
 	out := &bytes.Buffer{}
@@ -96,7 +78,7 @@ func read(t *testing.T, path string) string {
 
 func TestInstallAndUninstall(t *testing.T) {
 	ca := selfSignedPEM(t)
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca}}}))
 	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
 	os.MkdirAll(filepath.Dir(dockerCfg), 0o700)
 	original := "{\n\t\"auths\": {\n\t\t\"ghcr.io\": {\n\t\t\t\"auth\": \"eDp5\"\n\t\t}\n\t},\n\t\"credsStore\": \"desktop\"\n}"
@@ -180,7 +162,7 @@ func TestInstallAndUninstall(t *testing.T) {
 }
 
 func TestInstallDryRunWritesNothing(t *testing.T) {
-	r := newRig(t, &fakeCluster{buildsErr: idpbuilder.ErrNoLocalbuildResource})
+	r := newRig(t, installCluster(&fakes.Cluster{BuildsErr: idpbuilder.ErrNoLocalbuildResource}))
 	if err := r.in.Install(Options{DryRun: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +176,7 @@ func TestInstallDryRunWritesNothing(t *testing.T) {
 }
 
 func TestInstallStopsWhenTheSecretIsUnreadable(t *testing.T) {
-	r := newRig(t, &fakeCluster{secretErr: errors.New("forbidden: nope")})
+	r := newRig(t, installCluster(&fakes.Cluster{SecretErr: errors.New("forbidden: nope")}))
 	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
 	if err := r.in.Install(Options{}); err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("Install = %v", err)
@@ -205,7 +187,7 @@ func TestInstallStopsWhenTheSecretIsUnreadable(t *testing.T) {
 }
 
 func TestInstallLeavesACorruptDockerConfig(t *testing.T) {
-	r := newRig(t, &fakeCluster{})
+	r := newRig(t, installCluster(&fakes.Cluster{}))
 	dockerCfg := filepath.Join(r.home, ".docker", "config.json")
 	os.MkdirAll(filepath.Dir(dockerCfg), 0o700)
 	os.WriteFile(dockerCfg, []byte("{oops"), 0o600)
@@ -243,7 +225,7 @@ func TestRegistryHosts(t *testing.T) {
 // refresh), the protocol. The recorded secret is the one install reads.
 func TestReinstallWithAnotherContextKeepsTheEntry(t *testing.T) {
 	const found, byHand = "gitea.cnoe.localtest.me:8443", "registry.example:5000"
-	kc := &fakeCluster{context: "kind-other", builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443"}}}
+	kc := installCluster(&fakes.Cluster{ContextName: "kind-other", Builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443"}}})
 	r := newRig(t, kc)
 	tablePath := filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json")
 	kept := config.Registry{Context: "kind-localdev", Namespace: "idp", Secret: "registry-cred", Protocol: "http"}
@@ -267,9 +249,9 @@ func TestReinstallWithAnotherContextKeepsTheEntry(t *testing.T) {
 		}
 	}
 	// Install's check and the cache priming both read the recorded secret.
-	for _, s := range kc.secretsRead {
+	for _, s := range kc.SecretsRead {
 		if s != "idp/registry-cred" {
-			t.Errorf("secrets read: %v", kc.secretsRead)
+			t.Errorf("secrets read: %v", kc.SecretsRead)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -70,7 +71,7 @@ func TestInstallRefusesAHostileLocalbuild(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.lb.Name = "localdev"
 			tt.lb.SelfSignedCert = selfSignedPEM(t)
-			r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{tt.lb}})
+			r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{tt.lb}}))
 			before := r.snapshot(t)
 			err := r.in.Install(Options{TrustCA: true, Git: true})
 			if err == nil || !strings.Contains(err.Error(), "spec.buildCustomization."+tt.field+" is "+tt.want) || strings.Contains(err.Error(), "\n") {
@@ -98,7 +99,7 @@ func TestCheckRegistry(t *testing.T) {
 }
 
 func TestInstallRefusesARegistryNameThatIsNotAFolderName(t *testing.T) {
-	r := newRig(t, &fakeCluster{buildsErr: idpbuilder.ErrNoLocalbuildResource})
+	r := newRig(t, installCluster(&fakes.Cluster{BuildsErr: idpbuilder.ErrNoLocalbuildResource}))
 	before := r.snapshot(t)
 	if err := r.in.Install(Options{TrustCA: true, Registries: []string{".."}}); err == nil || !strings.Contains(err.Error(), "--registry") {
 		t.Fatalf("Install = %v", err)

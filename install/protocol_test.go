@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -22,7 +23,7 @@ func TestInstallRecordsAnHTTPCluster(t *testing.T) {
 		{"80", "gitea.cnoe.localtest.me"}, // the default port of http
 	} {
 		t.Run(tt.port, func(t *testing.T) {
-			kc := &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: "cnoe.localtest.me", Port: tt.port, SelfSignedCert: selfSignedPEM(t)}}}
+			kc := installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: "cnoe.localtest.me", Port: tt.port, SelfSignedCert: selfSignedPEM(t)}}})
 			r := newRig(t, kc)
 			if err := r.in.Install(Options{TrustCA: true, Git: true}); err != nil {
 				t.Fatalf("Install: %v\n%s", err, r.out)
@@ -56,11 +57,11 @@ func TestInstallRecordsAnHTTPCluster(t *testing.T) {
 
 			// The Localbuild now says https: it is the authority on its
 			// protocol, so the entry follows.
-			kc.builds[0].Protocol = "https"
+			kc.Builds[0].Protocol = "https"
 			if err := r.in.Install(Options{}); err != nil {
 				t.Fatal(err)
 			}
-			now := RegistryHosts(kc.builds[0])[0]
+			now := RegistryHosts(kc.Builds[0])[0]
 			if tbl, err := config.Load(r.helperConfig()); err != nil || tbl.Registries[now].Protocol != "" || tbl.Registries[now].Context == "" {
 				t.Errorf("entry %s after the Localbuild said https: %+v (%v)", now, tbl.Registries[now], err)
 			}
@@ -74,7 +75,7 @@ func httpStatusRig(t *testing.T, registryPassword string) (*rig, *httptest.Serve
 	t.Helper()
 	srv := giteaLike(t, registryPassword, httptest.NewServer)
 	host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: host, Port: port, UsePathRouting: true}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: host, Port: port, UsePathRouting: true}}}))
 	if err := r.in.Install(Options{Git: true}); err != nil {
 		t.Fatalf("install: %v\n%s", err, r.out)
 	}
@@ -119,7 +120,7 @@ func TestStatusOfAnHTTPRegistryRejectingOrDown(t *testing.T) {
 
 // The Localbuild of an http cluster needs no self-signed CA.
 func TestInstallTrustCAWithOnlyHTTPHostsNeedsNoCA(t *testing.T) {
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Port: "8080"}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Port: "8080"}}}))
 	if err := r.in.Install(Options{TrustCA: true}); err != nil {
 		t.Fatalf("Install: %v\n%s", err, r.out)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
@@ -51,7 +52,7 @@ func statusRig(t *testing.T, registryPassword string, trustCA bool) (*rig, strin
 	srv := giteaLikeRegistry(t, registryPassword)
 	host := strings.TrimPrefix(srv.URL, "https://")
 	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", SelfSignedCert: ca}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", SelfSignedCert: ca}}}))
 	if err := r.in.Install(Options{Registries: []string{host}, Git: true}); err != nil {
 		t.Fatalf("install: %v\n%s", err, r.out)
 	}
@@ -155,7 +156,7 @@ func TestStatusClusterDownAndCacheStates(t *testing.T) {
 			t.Fatalf("cache check with a login for %s: %+v", tt.loginFP, c)
 		}
 	}
-	r.cluster.secretErr = fmt.Errorf("%w: connection refused; is the idpbuilder cluster running?", idpbuilder.ErrUnreachable)
+	r.cluster.SecretErr = fmt.Errorf("%w: connection refused; is the idpbuilder cluster running?", idpbuilder.ErrUnreachable)
 	_, st := statusFor(t, r, host)
 	if c := checkOf(t, st, "secret"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "is the idpbuilder cluster running?") {
 		t.Fatalf("secret check with the cluster down: %+v", c)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -37,9 +38,9 @@ func (r *rig) helperConfig() string {
 
 // pathRoutingGHCR is the Localbuild of the issue: path routing with host
 // ghcr.io and port 443 names the registry ghcr.io itself.
-func pathRoutingGHCR(t *testing.T) *fakeCluster {
-	return &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "ghcr.io", Port: "443",
-		UsePathRouting: true, SelfSignedCert: selfSignedPEM(t)}}}
+func pathRoutingGHCR(t *testing.T) *fakes.Cluster {
+	return installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "ghcr.io", Port: "443",
+		UsePathRouting: true, SelfSignedCert: selfSignedPEM(t)}}})
 }
 
 func TestClassifyAuth(t *testing.T) {
@@ -142,8 +143,8 @@ func TestInstallTakesOverANamedRegistry(t *testing.T) {
 func TestInstallSkipsOnlyTheClaimedHost(t *testing.T) {
 	requireGit(t)
 	const ours, theirs = "gitea.cnoe.localtest.me:8443", "gitea.other.example:8443"
-	r := newRig(t, &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
-		IngressHost: "other.example", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}})
+	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "https", Host: "cnoe.localtest.me",
+		IngressHost: "other.example", Port: "8443", SelfSignedCert: selfSignedPEM(t)}}}))
 	writeFile(t, r.dockerConfig(), `{"auths":{"`+theirs+`":{"auth":"`+b64("alice:hers")+`"},"`+ours+`":{"auth":"`+clusterAuth+`"}}}`)
 	if err := r.in.Install(Options{TrustCA: true, Git: true}); err != nil {
 		t.Fatalf("Install: %v\n%s", err, r.out)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -22,7 +23,7 @@ func (r *rig) setenv(k, v string) {
 
 func TestCABundleIsSystemRootsPlusTheCurrentClusterCA(t *testing.T) {
 	systemCA, ca1, ca2 := selfSignedPEM(t), selfSignedPEM(t), selfSignedPEM(t)
-	kc := &fakeCluster{builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca1}}}
+	kc := installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca1}}})
 	r := newRig(t, kc)
 	writeFile(t, filepath.Join(r.root, "etc", "ssl", "certs", "ca-certificates.crt"), systemCA)
 	helperDir := filepath.Join(r.home, ".config", "docker-credential-idpbuilder")
@@ -66,7 +67,7 @@ func TestCABundleIsSystemRootsPlusTheCurrentClusterCA(t *testing.T) {
 
 	// The cluster is recreated with a new CA: it replaces the old one
 	// everywhere, and the old copy in SSL_CERT_FILE is not taken as roots.
-	kc.builds[0].SelfSignedCert = ca2
+	kc.Builds[0].SelfSignedCert = ca2
 	r.setenv("SSL_CERT_FILE", elsewhere)
 	install("new cluster CA")
 	if got := read(t, bundle); got != systemCA+ca2 {

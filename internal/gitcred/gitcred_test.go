@@ -2,7 +2,6 @@ package gitcred
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -85,25 +84,12 @@ func TestWrite(t *testing.T) {
 
 // Fakes for the helper: an in-memory cache and a cluster that counts reads.
 
-type fakeCluster struct {
-	fp, password string
-	err          error
-	reads        int
-}
-
-func (f *fakeCluster) Context() string     { return "kind-localdev" }
-func (f *fakeCluster) Fingerprint() string { return f.fp }
-func (f *fakeCluster) ReadSecret(context.Context, string, string) (idpbuilder.Credentials, error) {
-	f.reads++
-	return idpbuilder.Credentials{Username: "giteaAdmin", Password: f.password}, f.err
-}
-
 const ours = idpbuilder.DefaultRegistry
 
 type fixture struct {
 	h       *helper.Helper
 	cache   *fakes.Cache
-	cluster *fakeCluster
+	cluster *fakes.Cluster
 	debug   *strings.Builder
 }
 
@@ -111,7 +97,7 @@ func newFixture(regs map[string]config.Registry) *fixture {
 	if regs == nil {
 		regs = map[string]config.Registry{ours: {}}
 	}
-	f := &fixture{cache: fakes.NewCache(), cluster: &fakeCluster{fp: "fp1", password: "cluster-pw"}, debug: &strings.Builder{}}
+	f := &fixture{cache: fakes.NewCache(), cluster: &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}, debug: &strings.Builder{}}
 	f.h = &helper.Helper{
 		Table:    &config.Table{Registries: regs},
 		Cache:    f.cache,
@@ -163,7 +149,7 @@ func TestGet(t *testing.T) {
 			if err != nil || out != tt.want {
 				t.Fatalf("get = %q, %v; want %q", out, err, tt.want)
 			}
-			if tt.want == "" && f.cluster.reads > 0 && !strings.Contains(tt.name, "another user") {
+			if tt.want == "" && f.cluster.Reads() > 0 && !strings.Contains(tt.name, "another user") {
 				t.Fatalf("a request that is not ours read the cluster")
 			}
 		})
@@ -185,20 +171,20 @@ func TestGetSharesTheCacheRules(t *testing.T) {
 	req := "protocol=https\nhost=gitea.cnoe.localtest.me:8443\n"
 	f.serve(t, OpGet, req)
 	f.serve(t, OpGet, req)
-	if f.cluster.reads != 1 {
-		t.Fatalf("reads = %d, want 1: the second get is a cache hit", f.cluster.reads)
+	if f.cluster.Reads() != 1 {
+		t.Fatalf("reads = %d, want 1: the second get is a cache hit", f.cluster.Reads())
 	}
 	// The same keyring entry docker uses.
-	if u, p, err := f.h.Get(ours); err != nil || u != "giteaAdmin" || p != "cluster-pw" || f.cluster.reads != 1 {
-		t.Fatalf("docker get = %q %q %v after %d reads", u, p, err, f.cluster.reads)
+	if u, p, err := f.h.Get(ours); err != nil || u != "giteaAdmin" || p != "cluster-pw" || f.cluster.Reads() != 1 {
+		t.Fatalf("docker get = %q %q %v after %d reads", u, p, err, f.cluster.Reads())
 	}
 	// A recreated cluster: new fingerprint, new password, no stale answer.
-	f.cluster.fp, f.cluster.password = "fp2", "recreated-pw"
+	f.cluster.FP, f.cluster.Creds.Password = "fp2", "recreated-pw"
 	if out, _ := f.serve(t, OpGet, req); out != "username=giteaAdmin\npassword=recreated-pw\n" {
 		t.Fatalf("after recreate get = %q", out)
 	}
 	// A cluster that cannot be read and no usable cache: an error for stderr.
-	f.cluster.fp, f.cluster.err = "fp3", idpbuilder.ErrUnreachable
+	f.cluster.FP, f.cluster.SecretErr = "fp3", idpbuilder.ErrUnreachable
 	if out, err := f.serve(t, OpGet, req); out != "" || err == nil {
 		t.Fatalf("get with the cluster down = %q, %v", out, err)
 	}
@@ -216,7 +202,7 @@ func TestStore(t *testing.T) {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		// ... so it follows the next recreate.
-		f.cluster.fp, f.cluster.password = "fp2", "new-pw"
+		f.cluster.FP, f.cluster.Creds.Password = "fp2", "new-pw"
 		if out, _ := f.serve(t, OpGet, req); !strings.Contains(out, "password=new-pw\n") {
 			t.Fatalf("get = %q", out)
 		}
@@ -270,7 +256,7 @@ func TestStore(t *testing.T) {
 		}
 		// After a recreate her password belongs to a Gitea that is gone.
 		f.serve(t, OpStore, alice+"password=alice-pw\n")
-		f.cluster.fp = "fp2"
+		f.cluster.FP = "fp2"
 		if out, _ := f.serve(t, OpGet, alice); out != "" || len(f.cache.Entries[ours].Users) != 0 {
 			t.Fatalf("get for alice after a recreate = %q, entry %+v", out, f.cache.Entries[ours])
 		}
@@ -286,8 +272,8 @@ func TestStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(f.cache.Entries) != 0 || f.cluster.reads != 0 {
-			t.Fatalf("cache = %+v, reads %d", f.cache.Entries, f.cluster.reads)
+		if len(f.cache.Entries) != 0 || f.cluster.Reads() != 0 {
+			t.Fatalf("cache = %+v, reads %d", f.cache.Entries, f.cluster.Reads())
 		}
 	})
 	t.Run("no keyring", func(t *testing.T) {
@@ -309,7 +295,7 @@ func TestErase(t *testing.T) {
 	t.Run("a rejected cluster password is dropped", func(t *testing.T) {
 		f := newFixture(nil)
 		f.serve(t, OpGet, req)
-		f.cluster.password = "changed-pw" // same cluster, inside the fresh window
+		f.cluster.Creds.Password = "changed-pw" // same cluster, inside the fresh window
 		if out, _ := f.serve(t, OpGet, req); !strings.Contains(out, "cluster-pw") {
 			t.Fatalf("inside the fresh window the cache answers: %q", out)
 		}

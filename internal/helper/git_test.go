@@ -104,7 +104,7 @@ func TestGitGetByUser(t *testing.T) {
 			if !tt.entry.Empty() {
 				cache.Entries[host] = tt.entry
 			}
-			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 			h := newTestHelper(cache, kc)
 			u, p, err := h.GitGet(host, tt.user)
 			if tt.wantUser == "" {
@@ -114,8 +114,8 @@ func TestGitGetByUser(t *testing.T) {
 			} else if err != nil || u != tt.wantUser || p != tt.wantPW {
 				t.Fatalf("GitGet = %q %q %v; want %q %q", u, p, err, tt.wantUser, tt.wantPW)
 			}
-			if kc.reads != tt.wantReads {
-				t.Errorf("cluster reads = %d, want %d", kc.reads, tt.wantReads)
+			if kc.Reads() != tt.wantReads {
+				t.Errorf("cluster reads = %d, want %d", kc.Reads(), tt.wantReads)
 			}
 			if n := len(cache.Entries[host].Users); n != tt.wantUsers {
 				t.Errorf("users left = %d, want %d", n, tt.wantUsers)
@@ -158,7 +158,7 @@ func TestGitStore(t *testing.T) {
 			if !tt.entry.Empty() {
 				cache.Entries[host] = tt.entry
 			}
-			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 			h := newTestHelper(cache, kc)
 			if err := h.GitStore(host, tt.user, tt.pw); err != nil {
 				t.Fatal(err)
@@ -177,8 +177,8 @@ func TestGitStore(t *testing.T) {
 			if len(users) != len(tt.wantUsers) || (len(users) > 0 && !reflect.DeepEqual(users, tt.wantUsers)) {
 				t.Errorf("users = %v, want %v", users, tt.wantUsers)
 			}
-			if kc.reads != tt.wantReads {
-				t.Errorf("cluster reads = %d, want %d", kc.reads, tt.wantReads)
+			if kc.Reads() != tt.wantReads {
+				t.Errorf("cluster reads = %d, want %d", kc.Reads(), tt.wantReads)
 			}
 			// Docker's answer is never a git user's.
 			if u, _, _ := h.Get(host); u != "giteaAdmin" && (e.Login == nil || u != e.Login.Username) {
@@ -189,7 +189,7 @@ func TestGitStore(t *testing.T) {
 }
 
 func TestGitStoreWithoutAKeyring(t *testing.T) {
-	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(nil, kc)
 	if err := h.GitStore(host, "giteaAdmin", "pw"); err != nil {
 		t.Fatalf("store of the cluster's answer without a keyring: %v", err)

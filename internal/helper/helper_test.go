@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -19,32 +18,9 @@ import (
 
 const host = idpbuilder.DefaultRegistry
 
-// fakeCluster serves a fixed secret, or an error, and counts reads.
-type fakeCluster struct {
-	fp    string
-	creds idpbuilder.Credentials
-	err   error
-	reads int
-	// onRead, when set, runs inside ReadSecret before it answers.
-	onRead func(ctx context.Context)
-}
-
-func (f *fakeCluster) Context() string     { return "kind-localdev" }
-func (f *fakeCluster) Fingerprint() string { return f.fp }
-func (f *fakeCluster) ReadSecret(ctx context.Context, ns, name string) (idpbuilder.Credentials, error) {
-	f.reads++
-	if f.onRead != nil {
-		f.onRead(ctx)
-	}
-	if ns != "gitea" || name != "gitea-credential" {
-		return idpbuilder.Credentials{}, fmt.Errorf("unexpected object %s/%s", ns, name)
-	}
-	return f.creds, f.err
-}
-
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-func newTestHelper(cache *fakes.Cache, kc *fakeCluster) *Helper {
+func newTestHelper(cache *fakes.Cache, kc *fakes.Cluster) *Helper {
 	h := &Helper{
 		Table:    config.DefaultTable("/nonexistent/config.json"),
 		Resolve:  func(string, string) (Cluster, error) { return kc, nil },
@@ -112,7 +88,7 @@ func TestGetDecisionTable(t *testing.T) {
 				cache.Entries[host] = *tt.entry
 			}
 			cache.Err = tt.cacheErr
-			cluster := &fakeCluster{fp: "fp1", creds: clusterCreds, err: tt.clusterErr}
+			cluster := &fakes.Cluster{FP: "fp1", Creds: clusterCreds, SecretErr: tt.clusterErr}
 			h := newTestHelper(cache, cluster)
 
 			user, secret, err := h.Get("https://" + host + "/v2/")
@@ -125,8 +101,13 @@ func TestGetDecisionTable(t *testing.T) {
 			} else if secret != tt.wantSecret || user == "" {
 				t.Fatalf("Get = (%q, %q), want secret %q", user, secret, tt.wantSecret)
 			}
-			if cluster.reads != tt.wantReads {
-				t.Errorf("cluster reads = %d, want %d", cluster.reads, tt.wantReads)
+			if cluster.Reads() != tt.wantReads {
+				t.Errorf("cluster reads = %d, want %d", cluster.Reads(), tt.wantReads)
+			}
+			for _, read := range cluster.SecretsRead {
+				if read != "gitea/gitea-credential" {
+					t.Errorf("read secret %s, want idpbuilder's gitea/gitea-credential", read)
+				}
 			}
 			if cache.Puts != tt.wantPuts || cache.Deletes != tt.wantDeletes {
 				t.Errorf("cache writes = %d, deletes %d; want %d, %d", cache.Puts, cache.Deletes, tt.wantPuts, tt.wantDeletes)
@@ -149,7 +130,7 @@ func TestGetDecisionTable(t *testing.T) {
 
 func TestGetUnknownHostTouchesNothing(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "fp1"}
+	cluster := &fakes.Cluster{FP: "fp1"}
 	resolved := false
 	h := newTestHelper(cache, cluster)
 	h.Resolve = func(string, string) (Cluster, error) { resolved = true; return cluster, nil }
@@ -159,32 +140,32 @@ func TestGetUnknownHostTouchesNothing(t *testing.T) {
 			t.Errorf("Get(%q) error = %v, want not-found", addr, err)
 		}
 	}
-	if cache.Gets != 0 || resolved || cluster.reads != 0 {
-		t.Fatalf("unknown hosts touched keyring (%d) or kubeconfig (%v) or cluster (%d)", cache.Gets, resolved, cluster.reads)
+	if cache.Gets != 0 || resolved || cluster.Reads() != 0 {
+		t.Fatalf("unknown hosts touched keyring (%d) or kubeconfig (%v) or cluster (%d)", cache.Gets, resolved, cluster.Reads())
 	}
 }
 
 func TestGetNoCache(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(nil, cluster)
 	for i := 0; i < 2; i++ {
 		if _, s, err := h.Get(host); err != nil || s != "pw" {
 			t.Fatalf("Get = %q, %v", s, err)
 		}
 	}
-	if cluster.reads != 2 {
-		t.Fatalf("reads = %d, want 2 (no cache)", cluster.reads)
+	if cluster.Reads() != 2 {
+		t.Fatalf("reads = %d, want 2 (no cache)", cluster.Reads())
 	}
 }
 
 func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "ca-1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "old"}}
+	cluster := &fakes.Cluster{FP: "ca-1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "old"}}
 	h := newTestHelper(cache, cluster)
 	if _, s, _ := h.Get(host); s != "old" {
 		t.Fatalf("first get = %q", s)
 	}
-	cluster.fp, cluster.creds.Password = "ca-2", "new"
+	cluster.FP, cluster.Creds.Password = "ca-2", "new"
 	if _, s, err := h.Get(host); err != nil || s != "new" {
 		t.Fatalf("after recreate get = %q, %v; want new", s, err)
 	}
@@ -192,7 +173,7 @@ func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 
 func TestStoreEraseOverride(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster"}}
+	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster"}}
 	h := newTestHelper(cache, cluster)
 
 	if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: "me", Secret: "mine"}); err != nil {
@@ -219,7 +200,7 @@ func TestStoreEraseOverride(t *testing.T) {
 }
 
 func TestStoreErrors(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1"}
+	cluster := &fakes.Cluster{FP: "fp1"}
 	h := newTestHelper(fakes.NewCache(), cluster)
 	if err := h.Add(&credentials.Credentials{ServerURL: "quay.io", Username: "u", Secret: "s"}); err == nil || !strings.Contains(err.Error(), "not an idpbuilder registry") {
 		t.Fatalf("store for a foreign host: %v", err)
@@ -243,7 +224,7 @@ func TestStoreErrors(t *testing.T) {
 func TestRefreshForcesARead(t *testing.T) {
 	cache := fakes.NewCache()
 	cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
-	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "developer"}}
+	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "developer"}}
 	h := newTestHelper(cache, cluster)
 	res, err := h.Refresh(host)
 	if err != nil || !res.Cached || res.Username != "giteaAdmin" || res.Context != "kind-localdev" {
@@ -258,7 +239,7 @@ func TestRefreshForcesARead(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(fakes.NewCache(), cluster)
 	h.Table.Registries["down.example:8443"] = config.Registry{Context: "gone"}
 	h.Resolve = func(_ string, ctx string) (Cluster, error) {
@@ -278,7 +259,7 @@ func TestList(t *testing.T) {
 
 func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
 	cache := fakes.NewCache()
-	cluster := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
+	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
 	h := newTestHelper(cache, cluster)
 	locked := 0
 	// While this get waited for the lock, another process filled the cache.
@@ -290,13 +271,13 @@ func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
 	if _, s, err := h.Get(host); err != nil || s != "by-the-other" {
 		t.Fatalf("Get = %q, %v", s, err)
 	}
-	if locked != 1 || cluster.reads != 0 {
-		t.Fatalf("locked %d times, %d cluster reads; want 1 and 0", locked, cluster.reads)
+	if locked != 1 || cluster.Reads() != 0 {
+		t.Fatalf("locked %d times, %d cluster reads; want 1 and 0", locked, cluster.Reads())
 	}
 	// No lock to be had: the get reads the cluster itself.
 	delete(cache.Entries, host)
 	h.Lock = func(string, time.Duration) func() { return nil }
-	if _, s, err := h.Get(host); err != nil || s != "from-cluster" || cluster.reads != 1 {
-		t.Fatalf("Get without the lock = %q, %v, reads %d", s, err, cluster.reads)
+	if _, s, err := h.Get(host); err != nil || s != "from-cluster" || cluster.Reads() != 1 {
+		t.Fatalf("Get without the lock = %q, %v, reads %d", s, err, cluster.Reads())
 	}
 }

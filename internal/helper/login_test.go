@@ -68,13 +68,13 @@ func TestStoreKeepsOnlyWhatDiffersFromTheCluster(t *testing.T) {
 				e.Users = users
 				cache.Entries[host] = e
 			}
-			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, err: tt.clusterErr}
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, SecretErr: tt.clusterErr}
 			h := newTestHelper(cache, kc)
 			if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: tt.user, Secret: tt.pw}); err != nil {
 				t.Fatalf("store: %v", err)
 			}
-			if kc.reads != tt.wantReads {
-				t.Errorf("cluster reads = %d, want %d", kc.reads, tt.wantReads)
+			if kc.Reads() != tt.wantReads {
+				t.Errorf("cluster reads = %d, want %d", kc.Reads(), tt.wantReads)
 			}
 			got := cache.Entries[host]
 			switch {
@@ -99,7 +99,7 @@ func ptr[T any](v T) *T { return &v }
 // then store with what get answered.
 func TestDockerLoginWithNoFlagsChangesNothing(t *testing.T) {
 	cache := fakes.NewCache()
-	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+	kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 	h := newTestHelper(cache, kc)
 	u, s, err := h.Get(host)
 	if err != nil {
@@ -110,11 +110,11 @@ func TestDockerLoginWithNoFlagsChangesNothing(t *testing.T) {
 	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: u, Secret: s}); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(cache.Entries[host], before) || cache.Puts != puts || kc.reads != 1 {
-		t.Fatalf("store of get's answer changed the entry (%+v -> %+v), wrote %d times, read %d times", before, cache.Entries[host], cache.Puts-puts, kc.reads)
+	if !reflect.DeepEqual(cache.Entries[host], before) || cache.Puts != puts || kc.Reads() != 1 {
+		t.Fatalf("store of get's answer changed the entry (%+v -> %+v), wrote %d times, read %d times", before, cache.Entries[host], cache.Puts-puts, kc.Reads())
 	}
 	// ... so the next recreate is followed.
-	kc.fp, kc.creds.Password = "fp2", "recreated-pw"
+	kc.FP, kc.Creds.Password = "fp2", "recreated-pw"
 	if _, s, _ := h.Get(host); s != "recreated-pw" {
 		t.Fatalf("after the recreate get = %q", s)
 	}
@@ -135,7 +135,7 @@ func TestStoreNeedsTheCluster(t *testing.T) {
 		t.Fatalf("stored %+v", cache.Entries)
 	}
 	// Without a keyring the cluster's own credentials need no storing.
-	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+	kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 	h = newTestHelper(nil, kc)
 	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: "giteaAdmin", Secret: "cluster-pw"}); err != nil {
 		t.Fatalf("store of the cluster's credentials without a keyring: %v", err)
@@ -147,7 +147,7 @@ func TestStoreNeedsTheCluster(t *testing.T) {
 // in debug output, and the new cluster answers.
 func TestLoginBelongsToItsCluster(t *testing.T) {
 	cache := fakes.NewCache()
-	kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+	kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 	h := newTestHelper(cache, kc)
 	debug := debugTo(h)
 	if err := h.Add(&credentials.Credentials{ServerURL: host, Username: "giteaAdmin", Secret: "doc-form-pw"}); err != nil {
@@ -156,7 +156,7 @@ func TestLoginBelongsToItsCluster(t *testing.T) {
 	if _, s, _ := h.Get(host); s != "doc-form-pw" {
 		t.Fatalf("get after login = %q", s)
 	}
-	kc.fp, kc.creds.Password = "fp2", "recreated-pw"
+	kc.FP, kc.Creds.Password = "fp2", "recreated-pw"
 	if u, s, err := h.Get(host); err != nil || u != "giteaAdmin" || s != "recreated-pw" {
 		t.Fatalf("get after the recreate = %q %q %v", u, s, err)
 	}
@@ -177,7 +177,7 @@ func TestEraseRemovesDockersCredentialsOnly(t *testing.T) {
 		Login: &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: "fp1"}, Users: users}
 	cache := fakes.NewCache()
 	cache.Entries[host] = full
-	h := newTestHelper(cache, &fakeCluster{fp: "fp1"})
+	h := newTestHelper(cache, &fakes.Cluster{FP: "fp1"})
 	if err := h.Delete(host); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}}
 			h := newTestHelper(cache, kc)
 			h.Settings.Timeout = 5 * time.Second
 			storeWaiting := make(chan struct{}) // the store waits for the lock
@@ -215,7 +215,7 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 				dir := t.TempDir()
 				var once sync.Once
 				h.Lock = func(host string, timeout time.Duration) func() {
-					if kc.reads > 0 { // the store, while the get reads
+					if kc.Reads() > 0 { // the store, while the get reads
 						once.Do(func() { close(storeWaiting) })
 					}
 					release, err := lockfile.Acquire(filepath.Join(dir, lockfile.FileName(host)), timeout)
@@ -227,8 +227,8 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 				}
 			}
 			reading := make(chan struct{})
-			kc.onRead = func(context.Context) {
-				if kc.reads > 1 {
+			kc.OnRead = func(context.Context) {
+				if kc.Reads() > 1 {
 					return // the store's own read, to compare
 				}
 				close(reading)
@@ -279,7 +279,7 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 func TestOneDeadlinePerGet(t *testing.T) {
 	const timeout = 400 * time.Millisecond
 	t.Run("a lock held past the deadline leaves no time for the read", func(t *testing.T) {
-		kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 		h := newTestHelper(fakes.NewCache(), kc)
 		h.Settings.Timeout = timeout
 		var gotTimeout time.Duration
@@ -290,8 +290,8 @@ func TestOneDeadlinePerGet(t *testing.T) {
 		}
 		start := time.Now()
 		_, _, err := h.Get(host)
-		if kc.reads != 0 || !errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), config.EnvTimeout) {
-			t.Fatalf("get = %v after %d reads; want no read and a deadline error", err, kc.reads)
+		if kc.Reads() != 0 || !errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), config.EnvTimeout) {
+			t.Fatalf("get = %v after %d reads; want no read and a deadline error", err, kc.Reads())
 		}
 		if gotTimeout > timeout || gotTimeout < timeout/2 {
 			t.Fatalf("the lock was given %s of a %s deadline", gotTimeout, timeout)
@@ -303,21 +303,21 @@ func TestOneDeadlinePerGet(t *testing.T) {
 	t.Run("a stale answer of the same cluster is served then", func(t *testing.T) {
 		cache := fakes.NewCache()
 		cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "stale-pw", Fingerprint: "fp1", FetchedAt: now.Add(-time.Hour)}
-		kc := &fakeCluster{fp: "fp1"}
+		kc := &fakes.Cluster{FP: "fp1"}
 		h := newTestHelper(cache, kc)
 		h.Settings.Timeout = timeout
 		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d); return nil }
-		if _, s, err := h.Get(host); err != nil || s != "stale-pw" || kc.reads != 0 {
-			t.Fatalf("get = %q, %v after %d reads", s, err, kc.reads)
+		if _, s, err := h.Get(host); err != nil || s != "stale-pw" || kc.Reads() != 0 {
+			t.Fatalf("get = %q, %v after %d reads", s, err, kc.Reads())
 		}
 	})
 	t.Run("the read gets what the wait left", func(t *testing.T) {
-		kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 		h := newTestHelper(fakes.NewCache(), kc)
 		h.Settings.Timeout = timeout
 		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d / 2); return func() {} }
 		var left time.Duration
-		kc.onRead = func(ctx context.Context) {
+		kc.OnRead = func(ctx context.Context) {
 			deadline, ok := ctx.Deadline()
 			if !ok {
 				t.Error("the read has no deadline")
@@ -349,7 +349,7 @@ func TestCacheKeyedByTheClusterRead(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			kc := &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: tt.readFP}}
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: tt.readFP}}
 			h := newTestHelper(cache, kc)
 			debug := debugTo(h)
 			for i := 0; i < 2; i++ {
@@ -357,8 +357,8 @@ func TestCacheKeyedByTheClusterRead(t *testing.T) {
 					t.Fatalf("get = %q, %v", s, err)
 				}
 			}
-			if e := cache.Entries[host]; e.Fingerprint != tt.wantFP || kc.reads != tt.wantReads {
-				t.Fatalf("cached for %q after %d reads; want %q, %d", e.Fingerprint, kc.reads, tt.wantFP, tt.wantReads)
+			if e := cache.Entries[host]; e.Fingerprint != tt.wantFP || kc.Reads() != tt.wantReads {
+				t.Fatalf("cached for %q after %d reads; want %q, %d", e.Fingerprint, kc.Reads(), tt.wantFP, tt.wantReads)
 			}
 			if got := strings.Contains(debug.String(), "read from another cluster"); got != tt.wantDebug {
 				t.Fatalf("debug output (want the disagreement said: %v):\n%s", tt.wantDebug, debug)
@@ -374,7 +374,7 @@ func TestRefreshWithALogin(t *testing.T) {
 	}{{"fp1", true}, {"old-cluster", false}} {
 		cache := fakes.NewCache()
 		cache.Entries[host] = keyring.Entry{Login: &keyring.Credential{Username: "me", Secret: "mine", Fingerprint: tt.loginFP}}
-		h := newTestHelper(cache, &fakeCluster{fp: "fp1", creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}})
+		h := newTestHelper(cache, &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}})
 		res, err := h.Refresh(host)
 		if err != nil || res.Override != tt.wantOverride || !res.Cached {
 			t.Fatalf("refresh with a login of %s = %+v, %v", tt.loginFP, res, err)
@@ -387,7 +387,7 @@ func TestRefreshWithALogin(t *testing.T) {
 	// A refresh that cannot read the cluster says so, stale cache or not.
 	cache := fakes.NewCache()
 	cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "pw", Fingerprint: "fp1", FetchedAt: now}
-	h := newTestHelper(cache, &fakeCluster{fp: "fp1", err: errDown})
+	h := newTestHelper(cache, &fakes.Cluster{FP: "fp1", SecretErr: errDown})
 	if _, err := h.Refresh(host); !errors.Is(err, idpbuilder.ErrUnreachable) {
 		t.Fatalf("refresh with the cluster down = %v", err)
 	}
