@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
@@ -384,9 +385,9 @@ func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool
 // pathCheck finds the helper on PATH, as docker does, and the companion
 // program where the helper will look for it.
 func (in *Installer) pathCheck() Check {
-	p, err := in.LookPath("docker-credential-idpbuilder")
+	p, err := in.LookPath(cli.Name)
 	if err != nil {
-		return Check{Name: "path", Detail: "docker-credential-idpbuilder is not on PATH, so docker cannot run it",
+		return Check{Name: "path", Detail: cli.Name + " is not on PATH, so docker cannot run it",
 			Fix: "put its folder on PATH (for 'go install': export PATH=\"$(go env GOPATH)/bin:$PATH\")", Blocking: true}
 	}
 	if in.FindProgram != nil {

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
@@ -260,7 +261,7 @@ func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]b
 	if cfg.ExecProvider != nil {
 		// stdin carries the credential-helper protocol, never a prompt.
 		cfg.ExecProvider.StdinUnavailable = true
-		cfg.ExecProvider.StdinUnavailableMessage = "docker-credential-idpbuilder runs without a terminal"
+		cfg.ExecProvider.StdinUnavailableMessage = cli.Name + " runs without a terminal"
 		plugin = filepath.Base(cfg.ExecProvider.Command)
 	}
 	// client-go runs an exec plugin before the transport wrapped here, and

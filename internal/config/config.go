@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -175,7 +176,7 @@ func DefaultPath(getenv func(string) string) (string, error) {
 			return "", fmt.Errorf("cannot find the user config folder (%w); set %s", err, EnvConfig)
 		}
 	}
-	return filepath.Join(dir, "docker-credential-idpbuilder", "config.json"), nil
+	return filepath.Join(dir, cli.Name, "config.json"), nil
 }
 
 // truthy reports whether an environment value means "on".

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
@@ -24,7 +25,7 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 	debugf := func(string, ...any) {}
 	if settings.Debug {
 		debugf = func(format string, args ...any) {
-			fmt.Fprintf(stderr, "docker-credential-idpbuilder: debug: "+format+"\n", args...)
+			fmt.Fprintf(stderr, cli.Name+": debug: "+format+"\n", args...)
 		}
 	}
 	path, err := config.DefaultPath(getenv)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 )
 
 // ErrTimeout means another process held the lock for the whole wait.
@@ -24,13 +26,13 @@ var ErrUnsafe = errors.New("unsafe lock location")
 // (tmpfs, per user) when there is one, else the user cache folder.
 func Dir(getenv func(string) string) (string, error) {
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "docker-credential-idpbuilder"), nil
+		return filepath.Join(d, cli.Name), nil
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(d, "docker-credential-idpbuilder", "locks"), nil
+	return filepath.Join(d, cli.Name, "locks"), nil
 }
 
 // FileName turns a registry host into a lock file name.
