@@ -255,3 +255,26 @@ func TestReinstallWithAnotherContextKeepsTheEntry(t *testing.T) {
 		}
 	}
 }
+
+// A table get refuses (a relative kubeconfig path, written by an older
+// version) must not stop the user from undoing install.
+func TestUninstallUndoesATableGetRefuses(t *testing.T) {
+	r := newRig(t, installCluster(&fakes.Cluster{}))
+	if err := r.in.Install(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	table := filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json")
+	os.WriteFile(table, []byte(`{"registries":{"gitea.cnoe.localtest.me:8443":{"kubeconfig":"kubeconfig"}}}`), 0o600)
+	if _, err := config.Load(table); err == nil {
+		t.Fatal("config.Load accepted a relative kubeconfig path; this test needs a table it refuses")
+	}
+	if err := r.in.Uninstall(Options{}); err != nil {
+		t.Fatalf("uninstall: %v", err)
+	}
+	if _, err := os.Stat(table); !os.IsNotExist(err) {
+		t.Fatalf("the table is still there: %v", err)
+	}
+	if cfg := read(t, filepath.Join(r.home, ".docker", "config.json")); strings.Contains(cfg, "idpbuilder") {
+		t.Fatalf("docker config still names the helper: %s", cfg)
+	}
+}

@@ -12,11 +12,17 @@ import (
 // helper itself find them.
 
 func (in *Installer) loadTable() (*config.Table, error) {
+	return in.loadTableWith(config.Load)
+}
+
+// loadTableWith reads the helper's table with load: config.Load checks
+// every entry can be used; config.LoadForEdit reads a table that may not.
+func (in *Installer) loadTableWith(load func(path string) (*config.Table, error)) (*config.Table, error) {
 	path, err := config.DefaultPath(in.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	return config.Load(path)
+	return load(path)
 }
 
 func (in *Installer) home() string {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
 
@@ -13,7 +14,9 @@ import (
 // keyring entries and files install wrote, and the helper config.
 func (in *Installer) Uninstall(opts Options) error {
 	rep := &report{w: in.Out, dryRun: opts.DryRun}
-	table, err := in.loadTable()
+	// Uninstall reads no cluster, so a table get would refuse (a relative
+	// kubeconfig path) is still one the user can always undo.
+	table, err := in.loadTableWith(config.LoadForEdit)
 	if err != nil {
 		return err
 	}
