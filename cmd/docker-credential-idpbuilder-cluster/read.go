@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
@@ -33,12 +35,12 @@ Flags:
 `
 
 func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(string) string) int {
-	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h") {
+	req, err := companion.ParseRequest(args)
+	switch {
+	case errors.Is(err, pflag.ErrHelp):
 		io.WriteString(stdout, readSecretHelp)
 		return exitOK
-	}
-	req, err := companion.ParseRequest(args)
-	if err != nil {
+	case err != nil:
 		cli.UsageError(stderr, "%v", err)
 		return exitUsage
 	}

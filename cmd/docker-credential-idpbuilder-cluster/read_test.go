@@ -139,3 +139,36 @@ func TestReadSecretOutputHoldsNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// read-secret's command line is companion.Request's: help on -h and
+// --help, and a one-line usage error, with nothing on stdout, for what the
+// helper never writes.
+func TestReadSecretCommandLine(t *testing.T) {
+	t.Setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		wantCode  int
+		stdoutHas string
+		stderrHas string
+	}{
+		{"help", []string{"--help"}, exitOK, "--context=NAME", ""},
+		{"short help", []string{"-h"}, exitOK, "--context=NAME", ""},
+		{"help after a flag", []string{"--context=x", "--help"}, exitOK, "--context=NAME", ""},
+		{"no context", []string{"--namespace", "gitea"}, exitUsage, "", "read-secret needs --context"},
+		{"a flag twice", []string{"--context=a", "--context=b"}, exitUsage, "", "given twice"},
+		{"a stray argument", []string{"--context=a", "now"}, exitUsage, "", `unexpected argument "now"`},
+		{"a bad timeout", []string{"--context=a", "--timeout=5"}, exitUsage, "", "not a positive duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{companion.ReadSecretCommand}, tc.args...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+			if code != tc.wantCode || !strings.Contains(stdout.String(), tc.stdoutHas) || !strings.Contains(stderr.String(), tc.stderrHas) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout.String(), stderr.String(), tc.wantCode, tc.stdoutHas, tc.stderrHas)
+			}
+			if tc.stderrHas != "" && (stdout.Len() != 0 || strings.Count(stderr.String(), "\n") != 1) {
+				t.Errorf("stdout %q, stderr %q: want one line on stderr only", stdout.String(), stderr.String())
+			}
+		})
+	}
+}

@@ -5,25 +5,24 @@
 package companion
 
 import (
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
+	"io"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // ReadSecretCommand is the companion's command the helper runs on a cache
 // miss; the answer comes back as one Reply on its stdout.
 const ReadSecretCommand = "read-secret"
 
-// forwarded are the user commands that talk to the cluster, which only the
-// companion links; the helper runs them there with the same arguments.
-var forwarded = [...]string{"install", "uninstall", "status", "refresh"}
-
-// Forwarded lists the user commands the helper hands to the companion.
-func Forwarded() []string { return slices.Clone(forwarded[:]) }
-
-// IsForwarded reports whether the helper hands command to the companion.
-func IsForwarded(command string) bool { return slices.Contains(forwarded[:], command) }
+// Forwarded lists the user commands the helper hands to the companion with
+// the same arguments and streams: they talk to the cluster, which only the
+// companion links. Both programs' command tables are built from this list
+// (the companion's test checks it has each one), so a command added here
+// cannot be forgotten on either side.
+func Forwarded() []string { return []string{"install", "uninstall", "status", "refresh"} }
 
 // Request is one read of the Gitea secret, as the helper asks for it.
 type Request struct {
@@ -39,29 +38,20 @@ type Request struct {
 	Timeout time.Duration
 }
 
-// requestFlags are Request's fields as flags, in the order Args writes them.
-func (r *Request) flags() []struct {
-	name string
-	dst  *string
-} {
-	return []struct {
-		name string
-		dst  *string
-	}{
-		{"context", &r.Context},
-		{"kubeconfig", &r.Kubeconfig},
-		{"namespace", &r.Namespace},
-		{"secret", &r.Secret},
-	}
-}
-
 // Args is the companion's command line for r: ReadSecretCommand, then
-// --flag=value pairs. Values are never secret.
+// --flag=value pairs for the fields that are set (the = form keeps a value
+// that starts with a dash a value). Values are never secret: the password
+// comes back over the pipe only.
 func (r Request) Args() []string {
 	args := []string{ReadSecretCommand}
-	for _, f := range r.flags() {
-		if *f.dst != "" {
-			args = append(args, "--"+f.name+"="+*f.dst)
+	for _, f := range []struct{ name, value string }{
+		{"context", r.Context},
+		{"kubeconfig", r.Kubeconfig},
+		{"namespace", r.Namespace},
+		{"secret", r.Secret},
+	} {
+		if f.value != "" {
+			args = append(args, "--"+f.name+"="+f.value)
 		}
 	}
 	if r.Timeout > 0 {
@@ -71,47 +61,59 @@ func (r Request) Args() []string {
 }
 
 // ParseRequest reads the arguments that follow ReadSecretCommand, as Args
-// writes them (--flag=value or --flag value). Anything else is refused with
-// one line: only the helper writes these arguments.
+// writes them (--flag=value, or --flag value). A flag given twice, an
+// argument that is not a flag, or a missing --context is refused with one
+// line: only the helper writes these arguments, so anything else is a bug
+// to report, not to guess at. -h and --help give an error that wraps
+// pflag.ErrHelp.
 func ParseRequest(args []string) (Request, error) {
 	var r Request
-	fields := map[string]*string{}
-	for _, f := range r.flags() {
-		fields[f.name] = f.dst
+	fs := pflag.NewFlagSet(ReadSecretCommand, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.Var(&once{dst: &r.Context}, "context", "kubeconfig context")
+	fs.Var(&once{dst: &r.Kubeconfig}, "kubeconfig", "kubeconfig file")
+	fs.Var(&once{dst: &r.Namespace}, "namespace", "namespace of the secret")
+	fs.Var(&once{dst: &r.Secret}, "secret", "name of the secret")
+	timeout := &once{}
+	fs.Var(timeout, "timeout", "deadline for the whole read")
+	if err := fs.Parse(args); err != nil {
+		return Request{}, fmt.Errorf("%s: %w", ReadSecretCommand, err)
 	}
-	seen := map[string]bool{}
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(args[i], "--"), "=")
-		if !strings.HasPrefix(args[i], "--") || name == "" {
-			return Request{}, fmt.Errorf("%s: unexpected argument %q", ReadSecretCommand, args[i])
+	if fs.NArg() > 0 {
+		return Request{}, fmt.Errorf("%s: unexpected argument %q (it takes flags only)", ReadSecretCommand, fs.Arg(0))
+	}
+	if timeout.set {
+		d, err := time.ParseDuration(timeout.value)
+		if err != nil || d <= 0 {
+			return Request{}, fmt.Errorf("%s: --timeout %q is not a positive duration such as 5s", ReadSecretCommand, timeout.value)
 		}
-		if !hasValue {
-			if i+1 == len(args) {
-				return Request{}, fmt.Errorf("%s: --%s needs a value", ReadSecretCommand, name)
-			}
-			i++
-			value = args[i]
-		}
-		if seen[name] {
-			return Request{}, fmt.Errorf("%s: --%s given twice", ReadSecretCommand, name)
-		}
-		seen[name] = true
-		if name == "timeout" {
-			d, err := time.ParseDuration(value)
-			if err != nil || d <= 0 {
-				return Request{}, fmt.Errorf("%s: --timeout %q is not a positive duration", ReadSecretCommand, value)
-			}
-			r.Timeout = d
-			continue
-		}
-		dst, ok := fields[name]
-		if !ok {
-			return Request{}, fmt.Errorf("%s: unknown flag --%s", ReadSecretCommand, name)
-		}
-		*dst = value
+		r.Timeout = d
 	}
 	if r.Context == "" {
 		return Request{}, fmt.Errorf("%s needs --context", ReadSecretCommand)
 	}
 	return r, nil
 }
+
+// once is a string flag that may be given once: two values for one field
+// mean the command line was not written by Args.
+type once struct {
+	dst   *string // where the value goes; nil keeps it in value only
+	value string
+	set   bool
+}
+
+func (o *once) Set(v string) error {
+	if o.set {
+		return errors.New("given twice")
+	}
+	o.value, o.set = v, true
+	if o.dst != nil {
+		*o.dst = v
+	}
+	return nil
+}
+
+func (o *once) String() string { return o.value }
+func (o *once) Type() string   { return "string" }
