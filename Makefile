@@ -126,7 +126,7 @@ FUZZ_TARGETS := \
 	./secrets:FuzzSecretDecode \
 	./secrets:FuzzLocalbuildDecode \
 	./secrets:FuzzResolve \
-	./install:FuzzEditor \
+	./internal/jsonedit:FuzzEditor \
 	./internal/gitcred:FuzzParse
 
 fuzz:

@@ -170,3 +170,14 @@ func TestInstallSkipsOnlyTheClaimedHost(t *testing.T) {
 		t.Errorf("git configured for the skipped host: %q", got)
 	}
 }
+
+// sameJSON reports whether two JSON values are equal, whatever their layout.
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
