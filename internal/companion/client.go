@@ -49,8 +49,16 @@ func FindProgramBeside(exe string) (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("%s not found beside docker-credential-idpbuilder or on PATH: install both programs (go install github.com/cnoe-io/docker-credential-idpbuilder/cmd/...@latest)", name)
+	return "", fmt.Errorf("%s not found beside docker-credential-idpbuilder or on PATH: %s", name, installBoth)
 }
+
+// installBoth is what to do when the companion is missing or cannot run.
+const installBoth = "install both programs (go install github.com/cnoe-io/docker-credential-idpbuilder/cmd/...@latest)"
+
+// waitDelay bounds the wait for the program's output after it exits or is
+// killed: a process it started that still holds the pipe must not hold the
+// caller past its deadline.
+const waitDelay = 100 * time.Millisecond
 
 // Reply is what `docker-credential-idpbuilder-cluster read-secret` prints.
 type Reply struct {
@@ -112,18 +120,29 @@ func (r *Client) ReadSecret(ctx context.Context, namespace, name string) (idpbui
 			req.Timeout = time.Millisecond
 		}
 	}
-	args := req.Args()
-	cmd := exec.CommandContext(ctx, program, args...)
+	cmd := exec.CommandContext(ctx, program, req.Args()...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, r.Stderr
+	cmd.WaitDelay = waitDelay
 	runErr := cmd.Run()
+	if errors.Is(runErr, exec.ErrWaitDelay) {
+		// The program exited 0; a process it left behind held the pipe.
+		runErr = nil
+	}
 	var reply Reply
 	if err := json.Unmarshal(out.Bytes(), &reply); err != nil {
-		if ctx.Err() != nil {
+		var exitErr *exec.ExitError
+		switch {
+		case ctx.Err() != nil:
 			return idpbuilder.Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s/%s (no answer before the deadline): is the idpbuilder cluster running?",
 				idpbuilder.ErrUnreachable, r.Ref.Context, r.Ref.Server, namespace, name)
+		case runErr != nil && !errors.As(runErr, &exitErr):
+			return idpbuilder.Credentials{}, fmt.Errorf("cannot run %s: %w: %s", program, runErr, installBoth)
+		case runErr != nil:
+			return idpbuilder.Credentials{}, fmt.Errorf("%s gave no answer (%v): run with IDPBUILDER_HELPER_DEBUG=1 to see its diagnostics", program, runErr)
+		default:
+			return idpbuilder.Credentials{}, fmt.Errorf("%s gave no answer: run with IDPBUILDER_HELPER_DEBUG=1 to see its diagnostics", program)
 		}
-		return idpbuilder.Credentials{}, fmt.Errorf("%s gave no answer (%v)", program, runErr)
 	}
 	switch {
 	case reply.Error != "" && reply.Unreachable:
