@@ -3,7 +3,7 @@
 //
 // One file per job: install.go runs the steps of install, localbuild.go
 // finds the registries, takeover.go leaves other people's registries alone,
-// dockerconfig.go and paths.go edit and find the docker and containers
-// files, trust.go installs the cluster's CA, git.go configures git,
+// dockerconfig.go edits the docker and containers files (which
+// internal/userdirs finds), trust.go installs the cluster's CA, git.go configures git,
 // uninstall.go and status.go are those commands.
 package install

@@ -105,13 +105,13 @@ func (in *Installer) git() (*gitCommand, error) {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, "HOME="+in.home())
+	env = append(env, "HOME="+in.dirs().Home())
 	for _, k := range []string{"XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL"} {
 		if v := in.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}
 	}
-	return &gitCommand{path: path, env: env, dir: in.home()}, nil
+	return &gitCommand{path: path, env: env, dir: in.dirs().Home()}, nil
 }
 
 func (g *gitCommand) run(args ...string) ([]byte, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/userdirs"
 )
 
 // Cluster is what install reads from the cluster.
@@ -58,6 +59,26 @@ type Installer struct {
 	// SystemRoots are the CAs the machine trusts; nil means the system's.
 	SystemRoots *x509.CertPool
 	Out         io.Writer
+}
+
+// dirs finds the user's files in the installer's environment.
+func (in *Installer) dirs() userdirs.Dirs {
+	return userdirs.Dirs{Getenv: in.Getenv, Root: in.SystemRoot}
+}
+
+// loadTable reads the helper's table, checking every entry can be used.
+func (in *Installer) loadTable() (*config.Table, error) {
+	return in.loadTableWith(config.Load)
+}
+
+// loadTableWith reads the helper's table with load: config.Load checks
+// every entry can be used; config.LoadForEdit reads a table that may not.
+func (in *Installer) loadTableWith(load func(path string) (*config.Table, error)) (*config.Table, error) {
+	path, err := config.DefaultPath(in.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return load(path)
 }
 
 // report prints what install did, one line a step, for a person to scan.
@@ -138,7 +159,7 @@ func (r *installRun) discoverRegistries() (err error) {
 // checkDockerConfig stops install before anything is written when the
 // docker config cannot be edited.
 func (r *installRun) checkDockerConfig() error {
-	r.dockerConfig = r.in.dockerConfigPath(r.opts.DockerConfigDir)
+	r.dockerConfig = r.in.dirs().DockerConfigFile(r.opts.DockerConfigDir)
 	_, err := jsonedit.EditFile(r.dockerConfig, true, true, func(o *jsonedit.Object) ([]string, error) { return wire(o, r.hosts, nil) })
 	return err
 }
@@ -155,7 +176,7 @@ func (r *installRun) readSecrets() (err error) {
 
 // leaveOthersRegistries skips the hosts another helper or credential holds.
 func (r *installRun) leaveOthersRegistries() error {
-	files := readConfigFiles(append([]string{r.dockerConfig}, r.in.containersAuthFiles()...))
+	files := readConfigFiles(append([]string{r.dockerConfig}, r.in.dirs().ContainersAuthFiles()...))
 	if r.hosts = keepUnclaimed(r.rep, r.hosts, r.explicit, files, r.creds); len(r.hosts) == 0 {
 		return errors.New("no registry left to install: each one found is someone else's (see the warnings above); name one with --registry HOST to take it over")
 	}
@@ -312,7 +333,7 @@ func (in *Installer) wireFiles(rep *report, dockerConfig string, hosts []string,
 	}
 	reportFile(rep, "docker config "+dockerConfig, changes)
 
-	for _, path := range in.containersAuthFiles() {
+	for _, path := range in.dirs().ContainersAuthFiles() {
 		changes, err := jsonedit.EditFile(path, false, dryRun, func(o *jsonedit.Object) ([]string, error) {
 			if !holdsAuthFor(o, hosts) {
 				return nil, nil

@@ -158,7 +158,7 @@ func (in *Installer) cacheCheck(host string, kc Cluster) Check {
 }
 
 func (in *Installer) dockerWiredCheck(host string, opts Options) Check {
-	path := in.dockerConfigPath(opts.DockerConfigDir)
+	path := in.dirs().DockerConfigFile(opts.DockerConfigDir)
 	c := Check{Name: "docker config", Detail: path, Fix: "run 'docker-credential-idpbuilder install'", Blocking: true}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -186,7 +186,7 @@ func (in *Installer) dockerWiredCheck(host string, opts Options) Check {
 // skopeo, podman and buildah; a credHelpers entry for host in the same
 // file is read first, so it wins over them.
 func (in *Installer) shadowCheck(host string) Check {
-	for _, f := range readConfigFiles(in.containersAuthFiles()) {
+	for _, f := range readConfigFiles(in.dirs().ContainersAuthFiles()) {
 		if helpers, _, err := f.o.SubObject("credHelpers"); err == nil {
 			var v string
 			if raw, ok := helpers.Get(host); ok && json.Unmarshal(raw, &v) == nil && v == HelperName {
@@ -309,7 +309,7 @@ func (in *Installer) certsDPresent(host string) string {
 	for _, p := range []string{
 		filepath.Join(in.SystemRoot+"/etc/docker/certs.d", host, "ca.crt"),
 		filepath.Join(in.SystemRoot+"/etc/containers/certs.d", host, "ca.crt"),
-		filepath.Join(in.xdgConfigHome(), "containers", "certs.d", host, "ca.crt"),
+		filepath.Join(in.dirs().ContainersCertsDir(), host, "ca.crt"),
 	} {
 		if _, err := os.Stat(p); err == nil {
 			found = append(found, p)

@@ -53,9 +53,9 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 	var sudo []string
 	for _, h := range hosts {
 		userDirs := []string{
-			filepath.Join(in.xdgConfigHome(), "containers", "certs.d"),         // skopeo, podman, buildah
-			filepath.Join(in.dockerConfigDir(opts.DockerConfigDir), "certs.d"), // Docker Desktop copies these into its VM
-			filepath.Join(in.xdgConfigHome(), "docker", "certs.d"),             // rootless dockerd
+			in.dirs().ContainersCertsDir(),                                            // skopeo, podman, buildah
+			filepath.Join(in.dirs().DockerConfigDir(opts.DockerConfigDir), "certs.d"), // Docker Desktop copies these into its VM
+			filepath.Join(in.dirs().ConfigHome(), "docker", "certs.d"),                // rootless dockerd
 		}
 		for _, d := range userDirs {
 			path, err := certsDFile(d, h)

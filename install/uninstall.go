@@ -20,7 +20,7 @@ func (in *Installer) Uninstall(opts Options) error {
 	if err != nil {
 		return err
 	}
-	files := append([]string{in.dockerConfigPath(opts.DockerConfigDir)}, in.containersAuthFiles()...)
+	files := append([]string{in.dirs().DockerConfigFile(opts.DockerConfigDir)}, in.dirs().ContainersAuthFiles()...)
 	for _, path := range files {
 		changes, err := jsonedit.EditFile(path, false, opts.DryRun, unwire)
 		if err != nil {
