@@ -4,6 +4,6 @@
 // One file per job: install.go runs the steps of install, localbuild.go
 // finds the registries, takeover.go leaves other people's registries alone,
 // dockerconfig.go edits the docker and containers files (which
-// internal/userdirs finds), trust.go installs the cluster's CA, git.go configures git,
-// uninstall.go and status.go are those commands.
+// internal/userdirs finds), trust.go installs the cluster's CA (internal/gitconfig
+// configures git), uninstall.go and status.go are those commands.
 package install

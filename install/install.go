@@ -13,6 +13,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
@@ -198,15 +199,26 @@ func (r *installRun) wireDockerAndContainers() error {
 	return r.in.wireFiles(r.rep, r.dockerConfig, r.hosts, r.creds, r.opts.DryRun)
 }
 
+// configureGit gives git the helper for the hosts, and with --trust-ca the
+// cluster's CA.
 func (r *installRun) configureGit() error {
 	if !r.opts.Git {
 		return nil
 	}
+	g, err := gitconfig.Open(r.in.dirs().Home(), r.in.Getenv)
+	if err != nil {
+		r.rep.line("note", "git is not on PATH: git not configured")
+		return nil
+	}
 	caFile := ""
 	if r.opts.TrustCA {
-		caFile = gitCAFile(r.table)
+		caFile = caCopyFile(r.table)
 	}
-	r.in.configureGit(r.rep, r.table, r.hosts, caFile, r.opts.DryRun)
+	hosts := make([]gitconfig.Host, len(r.hosts))
+	for i, h := range r.hosts {
+		hosts[i] = gitconfig.Host{Name: h, Protocol: r.table.Registries[h].Protocol}
+	}
+	g.Configure(hosts, caFile, r.opts.DryRun, r.rep.line)
 	return nil
 }
 

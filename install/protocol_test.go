@@ -10,6 +10,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -36,13 +37,13 @@ func TestInstallRecordsAnHTTPCluster(t *testing.T) {
 				t.Fatalf("helper config:\n%s", data)
 			}
 			key := "credential.http://" + tt.host + ".helper"
-			if got := r.gitGlobal(t, "--get-all", key); got != "\n"+GitHelper+"\n" {
+			if got := r.gitGlobal(t, "--get-all", key); got != "\n"+gitconfig.Helper+"\n" {
 				t.Fatalf("%s = %q\n%s", key, got, r.out)
 			}
 			if got := r.gitGlobal(t, "--get-regexp", `^(http\.|credential\.https:)`); got != "" {
 				t.Fatalf("git config has https or sslCAInfo settings: %q", got)
 			}
-			if got := r.gitGlobal(t, "--get-urlmatch", "credential.helper", "http://"+tt.host+"/giteaAdmin/r.git"); got != GitHelper+"\n" {
+			if got := r.gitGlobal(t, "--get-urlmatch", "credential.helper", "http://"+tt.host+"/giteaAdmin/r.git"); got != gitconfig.Helper+"\n" {
 				t.Fatalf("urlmatch = %q", got)
 			}
 			if !strings.Contains(r.out.String(), tt.host+" is served over plain http: --trust-ca has no CA to write for it") {
@@ -51,8 +52,8 @@ func TestInstallRecordsAnHTTPCluster(t *testing.T) {
 			if len(tbl.Installed) != 0 {
 				t.Fatalf("CA files written for an http registry: %v", tbl.Installed)
 			}
-			if c := r.in.GitCheck(tt.host, "http"); !c.OK || !strings.Contains(c.Detail, "credential.http://") {
-				t.Fatalf("GitCheck = %+v", c)
+			if ok, _ := r.gitHelperFor(t, tt.host, "http"); !ok {
+				t.Fatalf("git's helper for http://%s is not set", tt.host)
 			}
 
 			// The Localbuild now says https: it is the authority on its

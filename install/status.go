@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
@@ -393,4 +394,30 @@ func (r StatusReport) WriteText(w io.Writer) {
 			}
 		}
 	}
+}
+
+// GitCheck says whether git is configured to use the helper for host,
+// served over protocol, for the status command. It never blocks: docker
+// works without it.
+func (in *Installer) GitCheck(host, protocol string) Check {
+	url := gitconfig.URL(host, protocol)
+	key := "credential." + url + ".helper"
+	g, err := gitconfig.Open(in.dirs().Home(), in.Getenv)
+	if err != nil {
+		return Check{Name: "git", OK: true, Detail: "git is not on PATH"}
+	}
+	cfg, err := g.Read()
+	if err != nil {
+		return Check{Name: "git", Detail: err.Error(), Fix: "fix the global git config, then run 'docker-credential-idpbuilder install'"}
+	}
+	configured, ca := cfg.HelperFor(url)
+	if !configured {
+		return Check{Name: "git", Detail: fmt.Sprintf("%s is not %q: git push and clone to %s ask for a password", key, gitconfig.Helper, url),
+			Fix: "run 'docker-credential-idpbuilder install' (it configures git unless --git=false)"}
+	}
+	detail := fmt.Sprintf("%s = %q", key, gitconfig.Helper)
+	if ca != "" {
+		detail += fmt.Sprintf("; http.%s.sslCAInfo = %s", url, ca)
+	}
+	return Check{Name: "git", OK: true, Detail: detail}
 }

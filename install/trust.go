@@ -41,7 +41,7 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 			return err
 		}
 	}
-	caCopy := filepath.Join(helperDir, "ca.crt")
+	caCopy := caCopyFile(table)
 	bundle := filepath.Join(helperDir, "ca-bundle.pem")
 	// Read before the copy is replaced: it is the CA an earlier install
 	// trusted, maybe an older cluster's.
@@ -92,6 +92,12 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 	}
 	rep.line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
 	return nil
+}
+
+// caCopyFile is the copy of the cluster's CA that --trust-ca keeps beside the
+// helper's table: git is given this file.
+func caCopyFile(table *config.Table) string {
+	return filepath.Join(filepath.Dir(table.Path), "ca.crt")
 }
 
 // httpsOnly leaves out the hosts served over plain http (a cluster made

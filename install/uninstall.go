@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
 
@@ -44,7 +45,9 @@ func (in *Installer) Uninstall(opts Options) error {
 			}
 		}
 	}
-	in.unconfigureGit(rep, gitCAFile(table), opts.DryRun)
+	if g, err := gitconfig.Open(in.dirs().Home(), in.Getenv); err == nil {
+		g.Unconfigure(caCopyFile(table), opts.DryRun, rep.line)
+	}
 	for _, f := range table.Installed {
 		if opts.DryRun {
 			rep.line("changed", "remove %s", f)
