@@ -110,13 +110,23 @@ func (req *Request) setURL(value string) error {
 	if err != nil || u.Scheme == "" || u.Opaque != "" {
 		return syntaxErr("url= is not a URL with a scheme")
 	}
-	req.Protocol, req.Host, req.Path, req.Username = u.Scheme, u.Host, strings.TrimPrefix(u.Path, "/"), ""
+	next := *req
+	next.Protocol, next.Host, next.Path, next.Username = u.Scheme, u.Host, strings.TrimPrefix(u.Path, "/"), ""
 	if u.User != nil {
-		req.Username = u.User.Username()
+		next.Username = u.User.Username()
 		if pw, ok := u.User.Password(); ok {
-			req.Password = pw
+			next.Password = pw
 		}
 	}
+	// Percent-decoding can make a NUL or a line feed that a line of the
+	// protocol could not hold: refuse it as a raw one is refused. The value
+	// is not quoted; it may hold a password.
+	for _, v := range []string{next.Protocol, next.Host, next.Path, next.Username, next.Password} {
+		if strings.ContainsAny(v, "\x00\n") {
+			return syntaxErr("url= decodes to a NUL byte or a line feed")
+		}
+	}
+	*req = next
 	return nil
 }
 
