@@ -3,6 +3,7 @@ package install
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,8 +55,8 @@ func TestInstallHandlesEveryContainersKeyForm(t *testing.T) {
 		t.Run(form, func(t *testing.T) {
 			r := newRig(t, localbuild(t))
 			writeFile(t, r.podmanAuth(), `{"auths":{"`+form+`":{"auth":"`+clusterAuth+`"},"quay.io":{"auth":"eDp5"}}}`)
-			if c := r.in.shadowCheck(formsHost); c.OK || !strings.Contains(c.Detail, "auths["+form+"]") {
-				t.Fatalf("shadowCheck before install: %+v", c)
+			if path, keys := r.shadowing(formsHost); path != r.podmanAuth() || !slices.Contains(keys, form) {
+				t.Fatalf("Shadowing before install: %s %q", path, keys)
 			}
 			if err := r.in.Install(Options{}); err != nil {
 				t.Fatalf("Install: %v\n%s", err, r.out)
@@ -67,8 +68,8 @@ func TestInstallHandlesEveryContainersKeyForm(t *testing.T) {
 			if !strings.Contains(r.out.String(), "removed the stored password auths["+form+"]") {
 				t.Fatalf("output:\n%s", r.out)
 			}
-			if c := r.in.shadowCheck(formsHost); !c.OK {
-				t.Fatalf("shadowCheck after install: %+v", c)
+			if path, keys := r.shadowing(formsHost); len(keys) != 0 {
+				t.Fatalf("Shadowing after install: %s %q", path, keys)
 			}
 		})
 		t.Run(form+" someone else's", func(t *testing.T) {
@@ -100,10 +101,25 @@ func TestInstallSeesDockerLegacyKeys(t *testing.T) {
 
 // An empty entry (docker's `{}` after a login through a helper) shadows
 // nothing: skopeo goes on to the next file.
-func TestShadowCheckIgnoresEmptyEntries(t *testing.T) {
+func TestShadowingIgnoresEmptyEntries(t *testing.T) {
 	r := newRig(t, localbuild(t))
 	writeFile(t, r.podmanAuth(), `{"auths":{"`+formsHost+`":{},"https://`+formsHost+`":{"auth":""}}}`)
-	if c := r.in.shadowCheck(formsHost); !c.OK {
-		t.Fatalf("shadowCheck: %+v", c)
+	if path, keys := r.shadowing(formsHost); len(keys) != 0 {
+		t.Fatalf("Shadowing: %s %q", path, keys)
 	}
+}
+
+// A file whose own credHelpers names the helper for the host shadows
+// nothing: the containers tools read that entry first.
+func TestShadowingIgnoresAFileThatNamesTheHelper(t *testing.T) {
+	r := newRig(t, localbuild(t))
+	writeFile(t, r.podmanAuth(), `{"auths":{"`+formsHost+`":{"auth":"eDp5"}},"credHelpers":{"`+formsHost+`":"idpbuilder"}}`)
+	if path, keys := r.shadowing(formsHost); len(keys) != 0 {
+		t.Fatalf("Shadowing: %s %q", path, keys)
+	}
+}
+
+// shadowing is Shadowing over the rig user's containers auth files.
+func (r *rig) shadowing(host string) (string, []string) {
+	return Shadowing(r.in.dirs().ContainersAuthFiles(), host)
 }

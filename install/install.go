@@ -2,7 +2,6 @@ package install
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
@@ -57,9 +57,7 @@ type Installer struct {
 	Settings config.Settings
 	// SystemRoot prefixes /etc paths; empty in production.
 	SystemRoot string
-	// SystemRoots are the CAs the machine trusts; nil means the system's.
-	SystemRoots *x509.CertPool
-	Out         io.Writer
+	Out        io.Writer
 }
 
 // dirs finds the user's files in the installer's environment.
@@ -224,10 +222,10 @@ func (r *installRun) configureGit() error {
 
 // checkPath warns when docker cannot find the helper; install is done.
 func (r *installRun) checkPath() error {
-	if c := r.in.pathCheck(); c.OK {
-		r.rep.line("ok", "%s", c.Detail)
+	if p, err := r.in.FindHelper(); err != nil {
+		r.rep.line("warning", "%v", err)
 	} else {
-		r.rep.line("warning", "%s: %s", c.Detail, c.Fix)
+		r.rep.line("ok", "helper on PATH: %s", p)
 	}
 	return nil
 }
@@ -372,21 +370,14 @@ func reportFile(rep *report, what string, changes []string) {
 }
 
 // holdsAuthFor reports whether a containers auth file holds a credential
-// for one of the hosts under any key form (see authKeys): skopeo, podman
+// for one of the hosts under any key form (see heldAuths): skopeo, podman
 // and buildah would use it instead of the docker config's credHelpers.
 func holdsAuthFor(o *jsonedit.Object, hosts []string) bool {
 	auths, _, err := o.SubObject("auths")
 	if err != nil {
 		return true // let wire report the malformed file
 	}
-	for _, h := range hosts {
-		for _, k := range authKeys(auths, h) {
-			if raw, _ := auths.Get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(hosts, func(h string) bool { return len(heldAuths(auths, h)) > 0 })
 }
 
 // mergeHosts adds the --registry hosts to the discovered ones; explicit
@@ -415,18 +406,25 @@ func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool
 	return hosts, explicit, nil
 }
 
-// pathCheck finds the helper on PATH, as docker does, and the companion
-// program where the helper will look for it.
-func (in *Installer) pathCheck() Check {
+// PathError says why docker cannot run the helper, and what to do.
+type PathError struct {
+	Problem, Fix string
+}
+
+func (e *PathError) Error() string { return e.Problem + ": " + e.Fix }
+
+// FindHelper finds the helper on PATH, as docker does, and the companion
+// program where the helper will look for it. Its error is a *PathError.
+func (in *Installer) FindHelper() (string, error) {
 	p, err := in.LookPath(cli.Name)
 	if err != nil {
-		return Check{Name: "path", Detail: cli.Name + " is not on PATH, so docker cannot run it",
-			Fix: "put its folder on PATH (for 'go install': export PATH=\"$(go env GOPATH)/bin:$PATH\")", Blocking: true}
+		return "", &PathError{cli.Name + " is not on PATH, so docker cannot run it",
+			"put its folder on PATH (for 'go install': export PATH=\"$(go env GOPATH)/bin:$PATH\")"}
 	}
 	if in.FindProgram != nil {
 		if _, err := in.FindProgram(p); err != nil {
-			return Check{Name: "path", Detail: err.Error(), Fix: "install docker-credential-idpbuilder-cluster beside docker-credential-idpbuilder", Blocking: true}
+			return "", &PathError{err.Error(), "install " + companion.Program + " beside " + cli.Name}
 		}
 	}
-	return Check{Name: "path", OK: true, Detail: "helper on PATH: " + p}
+	return p, nil
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
@@ -276,5 +278,36 @@ func TestUninstallUndoesATableGetRefuses(t *testing.T) {
 	}
 	if cfg := read(t, filepath.Join(r.home, ".docker", "config.json")); strings.Contains(cfg, "idpbuilder") {
 		t.Fatalf("docker config still names the helper: %s", cfg)
+	}
+}
+
+// Install's last step says where docker finds the helper, or why it
+// cannot and what to do; status shows the same problem and fix.
+func TestInstallChecksThePath(t *testing.T) {
+	r := newRig(t, installCluster(&fakes.Cluster{}))
+	if err := r.in.Install(Options{}); err != nil || !strings.Contains(r.out.String(), "helper on PATH: /usr/local/bin/docker-credential-idpbuilder") {
+		t.Fatalf("Install = %v\n%s", err, r.out)
+	}
+	for _, tt := range []struct {
+		name              string
+		lookPath, program error
+		problem, fix      string
+	}{
+		{"not on PATH", os.ErrNotExist, nil, cli.Name + " is not on PATH", "export PATH="},
+		{"no companion", nil, errors.New("no companion here"), "no companion here", "install " + companion.Program + " beside " + cli.Name},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r.in.LookPath = func(string) (string, error) { return "/bin/" + cli.Name, tt.lookPath }
+			r.in.FindProgram = func(string) (string, error) { return "", tt.program }
+			_, err := r.in.FindHelper()
+			var pe *PathError
+			if !errors.As(err, &pe) || !strings.Contains(pe.Problem, tt.problem) || !strings.Contains(pe.Fix, tt.fix) {
+				t.Fatalf("FindHelper = %v", err)
+			}
+			r.out.Reset()
+			if err := r.in.Install(Options{}); err != nil || !strings.Contains(r.out.String(), "warning      "+pe.Error()+"\n") {
+				t.Fatalf("Install = %v\n%s", err, r.out)
+			}
+		})
 	}
 }

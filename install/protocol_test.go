@@ -1,8 +1,6 @@
 package install
 
 import (
-	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,55 +65,6 @@ func TestInstallRecordsAnHTTPCluster(t *testing.T) {
 				t.Errorf("entry %s after the Localbuild said https: %+v (%v)", now, tbl.Registries[now], err)
 			}
 		})
-	}
-}
-
-// httpStatusRig installs a path-routed http cluster whose registry is a
-// plain-HTTP httptest server answering as Gitea does.
-func httpStatusRig(t *testing.T, registryPassword string) (*rig, *httptest.Server, string) {
-	t.Helper()
-	srv := giteaLike(t, registryPassword, httptest.NewServer)
-	host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: host, Port: port, UsePathRouting: true}}}))
-	if err := r.in.Install(Options{Git: true}); err != nil {
-		t.Fatalf("install: %v\n%s", err, r.out)
-	}
-	return r, srv, net.JoinHostPort(host, port)
-}
-
-func TestStatusProbesAnHTTPRegistryOverHTTP(t *testing.T) {
-	requireGit(t)
-	r, _, host := httpStatusRig(t, "install-secret-0123456789")
-	_, st := statusFor(t, r, host)
-	for _, c := range st.Checks {
-		if !c.OK {
-			t.Errorf("check %s failed: %s", c.Name, c.Detail)
-		}
-	}
-	if c := checkOf(t, st, "registry"); c.Detail != "http://"+host+"/v2/ answers" {
-		t.Errorf("registry check: %+v", c)
-	}
-	if c := checkOf(t, st, "tls"); !strings.Contains(c.Detail, "plain http") {
-		t.Errorf("tls check: %+v", c)
-	}
-	if c := checkOf(t, st, "git"); !strings.Contains(c.Detail, "credential.http://"+host+".helper") {
-		t.Errorf("git check: %+v", c)
-	}
-	if !st.Usable || checkOf(t, st, "login").Detail != "the registry accepts the credentials of giteaAdmin" {
-		t.Fatalf("status: %+v", st)
-	}
-}
-
-func TestStatusOfAnHTTPRegistryRejectingOrDown(t *testing.T) {
-	r, srv, host := httpStatusRig(t, "another-password")
-	_, st := statusFor(t, r, host)
-	if c := checkOf(t, st, "login"); c.OK || !strings.Contains(c.Detail, "rejects the credentials") || !strings.Contains(c.Fix, "docker logout "+host) || st.Usable {
-		t.Fatalf("login check: %+v", c)
-	}
-	srv.Close()
-	_, st = statusFor(t, r, host)
-	if c := checkOf(t, st, "registry"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "http://"+host+" unreachable") {
-		t.Fatalf("registry check with the server down: %+v", c)
 	}
 }
 

@@ -164,3 +164,40 @@ func keepUnclaimed(rep *report, hosts []string, explicit map[string]bool, files 
 	}
 	return out
 }
+
+// heldAuths lists the keys of auths that stand for host (see authKeys) and
+// hold a credential; an empty entry, docker's mark of a login kept
+// elsewhere, holds none.
+func heldAuths(auths *jsonedit.Object, host string) []string {
+	var out []string
+	for _, k := range authKeys(auths, host) {
+		if raw, _ := auths.Get(k); classifyAuth(raw, idpbuilder.Credentials{}) != authNone {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Shadowing finds the first of the containers auth files at paths whose
+// auths entries for host, under any key form, hold a credential: skopeo,
+// podman and buildah use it instead of the docker config's credHelpers. A
+// file whose own credHelpers names the helper for host shadows nothing,
+// since those tools read that entry first. keys are the auths keys.
+func Shadowing(paths []string, host string) (path string, keys []string) {
+	for _, f := range readConfigFiles(paths) {
+		if helpers, _, err := f.o.SubObject("credHelpers"); err == nil {
+			var v string
+			if raw, ok := helpers.Get(host); ok && json.Unmarshal(raw, &v) == nil && v == HelperName {
+				continue
+			}
+		}
+		auths, _, err := f.o.SubObject("auths")
+		if err != nil {
+			continue
+		}
+		if keys := heldAuths(auths, host); len(keys) > 0 {
+			return f.path, keys
+		}
+	}
+	return "", nil
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/status"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
@@ -135,7 +136,7 @@ Flags:
 
 func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := cli.NewFlags("status")
-	var opts install.Options
+	var opts status.Options
 	output := fs.StringP("output", "o", "text", "output `format`: text or json")
 	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	if done, code := cli.ParseFlags(fs, statusHelp, args, stdout, stderr); done {
@@ -150,7 +151,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError
 	}
-	rep, err := in.Status(opts)
+	rep, err := status.Run(in, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError

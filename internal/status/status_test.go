@@ -1,4 +1,4 @@
-package install
+package status
 
 import (
 	"bytes"
@@ -6,17 +6,63 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/install"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
+
+// rig is a user's HOME and system root that install has set up for a fake
+// cluster, and the checker that looks at them.
+type rig struct {
+	home    string
+	in      *install.Installer
+	checker *Checker
+	out     *bytes.Buffer
+	cache   *fakes.Cache
+	cluster *fakes.Cluster
+}
+
+// newRig installs kc's registries (plus registries) for a new user.
+func newRig(t *testing.T, kc *fakes.Cluster, registries ...string) *rig {
+	t.Helper()
+	kc.FP = "fp"
+	kc.Creds = idpbuilder.Credentials{Username: "giteaAdmin", Password: "install-secret-0123456789"}
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, ".config"), "XDG_RUNTIME_DIR": filepath.Join(home, "run")}
+	out := &bytes.Buffer{}
+	cache := fakes.NewCache()
+	in := &install.Installer{
+		Getenv:     func(k string) string { return env[k] },
+		Resolve:    func(string, string) (install.Cluster, error) { return kc, nil },
+		LookPath:   func(string) (string, error) { return "/usr/local/bin/docker-credential-idpbuilder", nil },
+		Cache:      cache,
+		Settings:   config.DefaultSettings(),
+		SystemRoot: t.TempDir(),
+		Out:        out,
+	}
+	if err := in.Install(install.Options{Registries: registries, Git: true}); err != nil {
+		t.Fatalf("install: %v\n%s", err, out)
+	}
+	return &rig{home: home, in: in, checker: &Checker{Installer: in}, out: out, cache: cache, cluster: kc}
+}
+
+func requireGit(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+}
 
 // giteaLikeRegistry answers /v2/ with a Bearer challenge and /v2/token
 // with 200 only for the right basic-auth credentials, as Gitea does.
@@ -52,18 +98,15 @@ func statusRig(t *testing.T, registryPassword string, trustCA bool) (*rig, strin
 	srv := giteaLikeRegistry(t, registryPassword)
 	host := strings.TrimPrefix(srv.URL, "https://")
 	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", SelfSignedCert: ca}}}))
-	if err := r.in.Install(Options{Registries: []string{host}, Git: true}); err != nil {
-		t.Fatalf("install: %v\n%s", err, r.out)
-	}
-	r.in.SystemRoots = x509.NewCertPool()
+	r := newRig(t, &fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", SelfSignedCert: ca}}}, host)
+	r.checker.SystemRoots = x509.NewCertPool()
 	if trustCA {
-		r.in.SystemRoots.AddCert(srv.Certificate())
+		r.checker.SystemRoots.AddCert(srv.Certificate())
 	}
 	return r, host
 }
 
-func checkOf(t *testing.T, st RegistryStatus, name string) Check {
+func checkOf(t *testing.T, st Registry, name string) Check {
 	t.Helper()
 	for _, c := range st.Checks {
 		if c.Name == name {
@@ -74,9 +117,9 @@ func checkOf(t *testing.T, st RegistryStatus, name string) Check {
 	return Check{}
 }
 
-func statusFor(t *testing.T, r *rig, host string) (StatusReport, RegistryStatus) {
+func statusFor(t *testing.T, r *rig, host string) (Report, Registry) {
 	t.Helper()
-	rep, err := r.in.Status(Options{})
+	rep, err := r.checker.Run(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +129,7 @@ func statusFor(t *testing.T, r *rig, host string) (StatusReport, RegistryStatus)
 		}
 	}
 	t.Fatalf("%s not in status %+v", host, rep)
-	return rep, RegistryStatus{}
+	return rep, Registry{}
 }
 
 func TestStatusHealthy(t *testing.T) {
@@ -164,5 +207,50 @@ func TestStatusClusterDownAndCacheStates(t *testing.T) {
 	if st.Usable {
 		t.Fatal("usable with the cluster down")
 	}
-	_ = idpbuilder.DefaultRegistry
+}
+
+// httpStatusRig installs a path-routed http cluster whose registry is a
+// plain-HTTP httptest server answering as Gitea does.
+func httpStatusRig(t *testing.T, registryPassword string) (*rig, *httptest.Server, string) {
+	t.Helper()
+	srv := giteaLike(t, registryPassword, httptest.NewServer)
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	r := newRig(t, &fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Protocol: "http", Host: host, Port: port, UsePathRouting: true}}})
+	return r, srv, net.JoinHostPort(host, port)
+}
+
+func TestStatusProbesAnHTTPRegistryOverHTTP(t *testing.T) {
+	requireGit(t)
+	r, _, host := httpStatusRig(t, "install-secret-0123456789")
+	_, st := statusFor(t, r, host)
+	for _, c := range st.Checks {
+		if !c.OK {
+			t.Errorf("check %s failed: %s", c.Name, c.Detail)
+		}
+	}
+	if c := checkOf(t, st, "registry"); c.Detail != "http://"+host+"/v2/ answers" {
+		t.Errorf("registry check: %+v", c)
+	}
+	if c := checkOf(t, st, "tls"); !strings.Contains(c.Detail, "plain http") {
+		t.Errorf("tls check: %+v", c)
+	}
+	if c := checkOf(t, st, "git"); !strings.Contains(c.Detail, "credential.http://"+host+".helper") {
+		t.Errorf("git check: %+v", c)
+	}
+	if !st.Usable || checkOf(t, st, "login").Detail != "the registry accepts the credentials of giteaAdmin" {
+		t.Fatalf("status: %+v", st)
+	}
+}
+
+func TestStatusOfAnHTTPRegistryRejectingOrDown(t *testing.T) {
+	r, srv, host := httpStatusRig(t, "another-password")
+	_, st := statusFor(t, r, host)
+	if c := checkOf(t, st, "login"); c.OK || !strings.Contains(c.Detail, "rejects the credentials") || !strings.Contains(c.Fix, "docker logout "+host) || st.Usable {
+		t.Fatalf("login check: %+v", c)
+	}
+	srv.Close()
+	_, st = statusFor(t, r, host)
+	if c := checkOf(t, st, "registry"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "http://"+host+" unreachable") {
+		t.Fatalf("registry check with the server down: %+v", c)
+	}
 }
