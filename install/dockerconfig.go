@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
@@ -102,4 +104,39 @@ func unwire(o *jsonedit.Object) (changes []string, err error) {
 		o.Set("credHelpers", helpers.Compact())
 	}
 	return changes, nil
+}
+
+// wireContainersFile wires a containers auth file that holds a credential
+// for one of the hosts; one that holds none is left alone.
+func wireContainersFile(rep *report, path string, hosts []string, creds map[string]idpbuilder.Credentials, dryRun bool) error {
+	changes, err := jsonedit.EditFile(path, false, dryRun, func(o *jsonedit.Object) ([]string, error) {
+		if !holdsAuthFor(o, hosts) {
+			return nil, nil
+		}
+		return wire(o, hosts, creds)
+	})
+	if err == nil && len(changes) > 0 {
+		reportFile(rep, "containers auth "+path, changes)
+	}
+	return err
+}
+
+// holdsAuthFor reports whether a containers auth file holds a credential
+// for one of the hosts under any key form (see heldAuths): skopeo, podman
+// and buildah would use it instead of the docker config's credHelpers.
+func holdsAuthFor(o *jsonedit.Object, hosts []string) bool {
+	auths, _, err := o.SubObject("auths")
+	if err != nil {
+		return true // let wire report the malformed file
+	}
+	return slices.ContainsFunc(hosts, func(h string) bool { return len(heldAuths(auths, h)) > 0 })
+}
+
+// reportFile says what an edit of a file changed, or that it was set.
+func reportFile(rep *report, what string, changes []string) {
+	if len(changes) == 0 {
+		rep.line("ok", "%s: already set", what)
+		return
+	}
+	rep.line("changed", "%s: %s", what, strings.Join(changes, "; "))
 }

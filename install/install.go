@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
@@ -38,7 +37,7 @@ type Options struct {
 	DockerConfigDir string
 	TrustCA         bool
 	DryRun          bool
-	// Git gives git the helper for the registry hosts (see git.go).
+	// Git gives git the helper for the registry hosts (internal/gitconfig).
 	Git bool
 }
 
@@ -55,9 +54,10 @@ type Installer struct {
 	Cache helper.Cache
 	// Settings bound the cluster reads.
 	Settings config.Settings
-	// SystemRoot prefixes /etc paths; empty in production.
+	// SystemRoot prefixes /etc and /run paths; empty in production.
 	SystemRoot string
-	Out        io.Writer
+	// Out takes the report, one line a step.
+	Out io.Writer
 }
 
 // dirs finds the user's files in the installer's environment.
@@ -112,20 +112,24 @@ type installRun struct {
 	creds        map[string]idpbuilder.Credentials // per host
 }
 
-// Install runs the install command; its steps are the lines of its help.
+// Install runs the install command. Its steps are the lines of its help;
+// every check that can stop it comes before the first write.
 func (in *Installer) Install(opts Options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
 	defer cancel()
 	run := &installRun{in: in, opts: opts, ctx: ctx, rep: &report{w: in.Out, dryRun: opts.DryRun}}
 	for _, step := range []func() error{
-		run.resolveCluster,
-		run.discoverRegistries,
+		run.resolve,
+		run.discover,
 		run.checkDockerConfig,
-		run.readSecrets,
+		run.readSecret,
 		run.leaveOthersRegistries,
-		run.recordTableAndTrustCA,
+		run.checkCA,
+		run.recordTable,
+		run.trustCA,
 		run.primeCache,
-		run.wireDockerAndContainers,
+		run.wireDocker,
+		run.wireContainers,
 		run.configureGit,
 		run.checkPath,
 	} {
@@ -136,13 +140,16 @@ func (in *Installer) Install(opts Options) error {
 	return nil
 }
 
-func (r *installRun) resolveCluster() (err error) {
+// resolve finds the kubeconfig context: --context, else kind-localdev,
+// else the current one.
+func (r *installRun) resolve() (err error) {
 	r.cluster, err = r.in.Resolve(r.opts.Kubeconfig, r.opts.Context)
 	return err
 }
 
-// discoverRegistries finds the hosts in the Localbuild, plus --registry.
-func (r *installRun) discoverRegistries() (err error) {
+// discover finds the registry hosts in the cluster's Localbuild, plus
+// --registry.
+func (r *installRun) discover() (err error) {
 	if r.found, err = r.in.discover(r.ctx, r.cluster, r.rep); err != nil {
 		return err
 	}
@@ -163,9 +170,9 @@ func (r *installRun) checkDockerConfig() error {
 	return err
 }
 
-// readSecrets checks the credentials are readable before anything points
-// at the helper.
-func (r *installRun) readSecrets() (err error) {
+// readSecret checks that the secret the hosts' table entries name is
+// readable before anything points at the helper.
+func (r *installRun) readSecret() (err error) {
 	if r.table, err = r.in.loadTable(); err != nil {
 		return err
 	}
@@ -182,10 +189,56 @@ func (r *installRun) leaveOthersRegistries() error {
 	return nil
 }
 
-func (r *installRun) recordTableAndTrustCA() error {
-	return r.in.recordTable(r.rep, r.table, r.hosts, r.found, r.cluster.Context(), r.opts)
+// checkCA stops install before anything is written when --trust-ca has an
+// https host and the Localbuild no usable CA for it.
+func (r *installRun) checkCA() error {
+	if !r.opts.TrustCA || !slices.ContainsFunc(r.hosts, func(h string) bool { return r.protocol(h) != "http" }) {
+		return nil
+	}
+	_, err := parseCA(r.found.caPEM)
+	return err
 }
 
+// recordTable records host -> context in the helper's table.
+func (r *installRun) recordTable() error {
+	kubeconfig := r.opts.Kubeconfig
+	if kubeconfig != "" {
+		var err error
+		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
+			return fmt.Errorf("--kubeconfig: %w", err)
+		}
+	}
+	changed := recordHosts(r.table, r.hosts, config.Registry{Context: r.cluster.Context(), Kubeconfig: kubeconfig}, r.protocol)
+	if changed && !r.opts.DryRun {
+		if err := r.table.Save(); err != nil {
+			return err
+		}
+	}
+	status := "ok"
+	if changed {
+		status = "changed"
+	}
+	r.rep.line(status, "helper config %s: %s", r.table.Path, strings.Join(r.hosts, ", "))
+	return nil
+}
+
+// trustCA, with --trust-ca, installs the cluster's CA for every client and
+// records the files it creates in the table, for uninstall.
+func (r *installRun) trustCA() error {
+	if !r.opts.TrustCA {
+		return nil
+	}
+	before := len(r.table.Installed)
+	err := r.in.trustCA(r.rep, r.table, r.hosts, r.found.caPEM, r.opts)
+	if len(r.table.Installed) != before && !r.opts.DryRun {
+		// Even when a later file failed: uninstall removes what was written.
+		err = errors.Join(err, r.table.Save())
+	}
+	return err
+}
+
+// primeCache caches the credentials in the OS keyring, so the first push
+// reads no cluster.
 func (r *installRun) primeCache() error {
 	if !r.opts.DryRun {
 		r.in.primeCache(r.rep, r.table, r.cluster, r.hosts)
@@ -193,8 +246,26 @@ func (r *installRun) primeCache() error {
 	return nil
 }
 
-func (r *installRun) wireDockerAndContainers() error {
-	return r.in.wireFiles(r.rep, r.dockerConfig, r.hosts, r.creds, r.opts.DryRun)
+// wireDocker sets credHelpers[host] in the docker config, removing the
+// cluster's plain-text password an earlier docker login left there.
+func (r *installRun) wireDocker() error {
+	changes, err := jsonedit.EditFile(r.dockerConfig, true, r.opts.DryRun, func(o *jsonedit.Object) ([]string, error) { return wire(o, r.hosts, r.creds) })
+	if err != nil {
+		return err
+	}
+	reportFile(r.rep, "docker config "+r.dockerConfig, changes)
+	return nil
+}
+
+// wireContainers does the same in the containers auth files that would
+// shadow the docker config; a file it cannot fix is a warning.
+func (r *installRun) wireContainers() error {
+	for _, path := range r.in.dirs().ContainersAuthFiles() {
+		if err := wireContainersFile(r.rep, path, r.hosts, r.creds, r.opts.DryRun); err != nil {
+			r.rep.line("warning", "%v", err)
+		}
+	}
+	return nil
 }
 
 // configureGit gives git the helper for the hosts, and with --trust-ca the
@@ -230,37 +301,6 @@ func (r *installRun) checkPath() error {
 	return nil
 }
 
-// recordTable records the hosts in the registry table, with --trust-ca the
-// CA files written for them, and saves it when that changed anything.
-func (in *Installer) recordTable(rep *report, table *config.Table, hosts []string, found discovery, kubeContext string, opts Options) error {
-	kubeconfig := opts.Kubeconfig
-	if kubeconfig != "" {
-		var err error
-		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
-			return err
-		}
-	}
-	changed := recordHosts(table, hosts, config.Registry{Context: kubeContext, Kubeconfig: kubeconfig}, found)
-	if opts.TrustCA {
-		before := len(table.Installed)
-		if err := in.trustCA(rep, table, hosts, found.caPEM, opts); err != nil {
-			return err
-		}
-		changed = changed || len(table.Installed) != before
-	}
-	if changed && !opts.DryRun {
-		if err := table.Save(); err != nil {
-			return err
-		}
-	}
-	status := "ok"
-	if changed {
-		status = "changed"
-	}
-	rep.line(status, "helper config %s: %s", table.Path, strings.Join(hosts, ", "))
-	return nil
-}
-
 // readSecrets reads, once each, the secrets the hosts' table entries name
 // (idpbuilder's by default), and gives each host its credentials.
 func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Table, hosts []string) (map[string]idpbuilder.Credentials, error) {
@@ -284,13 +324,23 @@ func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Tab
 	return out, nil
 }
 
+// protocol is what the table records for host: what the Localbuild states
+// for its own hosts ("http", or https, left out), else what the entry says.
+func (r *installRun) protocol(host string) string {
+	if r.found.protocol != "" && slices.Contains(r.found.hosts, host) {
+		if r.found.protocol == "http" {
+			return "http"
+		}
+		return ""
+	}
+	return r.table.Registries[host].Protocol
+}
+
 // recordHosts points each host's table entry at the cluster install read
 // (context and kubeconfig), merging: what else the entry records (the
-// namespace and secret set with refresh, the protocol) stays. The protocol
-// a Localbuild states for its hosts is recorded ("http" for a cluster made
-// with --protocol http; https is the default, left out). It reports whether
-// the table changed.
-func recordHosts(table *config.Table, hosts []string, source config.Registry, found discovery) bool {
+// namespace and secret set with refresh) stays, and the protocol becomes
+// protocol(host). It reports whether the table changed.
+func recordHosts(table *config.Table, hosts []string, source config.Registry, protocol func(host string) string) bool {
 	changed := !table.FromFile
 	if !table.FromFile {
 		// The built-in default only stood in for a missing file.
@@ -299,13 +349,7 @@ func recordHosts(table *config.Table, hosts []string, source config.Registry, fo
 	for _, h := range hosts {
 		cur, ok := table.Registries[h]
 		next := cur
-		next.Context, next.Kubeconfig = source.Context, source.Kubeconfig
-		if found.protocol != "" && slices.Contains(found.hosts, h) {
-			next.Protocol = ""
-			if found.protocol == "http" {
-				next.Protocol = "http"
-			}
-		}
+		next.Context, next.Kubeconfig, next.Protocol = source.Context, source.Kubeconfig, protocol(h)
 		if !ok || next != cur {
 			table.Registries[h] = next
 			changed = true
@@ -332,78 +376,6 @@ func (in *Installer) primeCache(rep *report, table *config.Table, kc Cluster, ho
 			rep.line("ok", "%s: credentials cached in the OS keyring", host)
 		}
 	}
-}
-
-// wireFiles points the docker config, and every containers auth file that
-// would shadow it, at the helper for the hosts.
-func (in *Installer) wireFiles(rep *report, dockerConfig string, hosts []string, creds map[string]idpbuilder.Credentials, dryRun bool) error {
-	changes, err := jsonedit.EditFile(dockerConfig, true, dryRun, func(o *jsonedit.Object) ([]string, error) { return wire(o, hosts, creds) })
-	if err != nil {
-		return err
-	}
-	reportFile(rep, "docker config "+dockerConfig, changes)
-
-	for _, path := range in.dirs().ContainersAuthFiles() {
-		changes, err := jsonedit.EditFile(path, false, dryRun, func(o *jsonedit.Object) ([]string, error) {
-			if !holdsAuthFor(o, hosts) {
-				return nil, nil
-			}
-			return wire(o, hosts, creds)
-		})
-		if err != nil {
-			rep.line("warning", "%v", err)
-			continue
-		}
-		if len(changes) > 0 {
-			reportFile(rep, "containers auth "+path, changes)
-		}
-	}
-	return nil
-}
-
-func reportFile(rep *report, what string, changes []string) {
-	if len(changes) == 0 {
-		rep.line("ok", "%s: already set", what)
-		return
-	}
-	rep.line("changed", "%s: %s", what, strings.Join(changes, "; "))
-}
-
-// holdsAuthFor reports whether a containers auth file holds a credential
-// for one of the hosts under any key form (see heldAuths): skopeo, podman
-// and buildah would use it instead of the docker config's credHelpers.
-func holdsAuthFor(o *jsonedit.Object, hosts []string) bool {
-	auths, _, err := o.SubObject("auths")
-	if err != nil {
-		return true // let wire report the malformed file
-	}
-	return slices.ContainsFunc(hosts, func(h string) bool { return len(heldAuths(auths, h)) > 0 })
-}
-
-// mergeHosts adds the --registry hosts to the discovered ones; explicit
-// marks those the user named, which install may take over from another
-// helper or credential.
-func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool, err error) {
-	set := map[string]bool{}
-	for _, h := range found {
-		set[h] = true
-	}
-	explicit = map[string]bool{}
-	for _, r := range extra {
-		h, err := config.Normalize(r)
-		if err == nil {
-			err = checkRegistry(h)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("--registry: %w", err)
-		}
-		set[h], explicit[h] = true, true
-	}
-	for h := range set {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	return hosts, explicit, nil
 }
 
 // PathError says why docker cannot run the helper, and what to do.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -122,6 +123,32 @@ func checkRegistry(hostport string) error {
 		}
 	}
 	return nil
+}
+
+// mergeHosts adds the --registry hosts to the discovered ones; explicit
+// marks those the user named, which install may take over from another
+// helper or credential.
+func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool, err error) {
+	set := map[string]bool{}
+	for _, h := range found {
+		set[h] = true
+	}
+	explicit = map[string]bool{}
+	for _, r := range extra {
+		h, err := config.Normalize(r)
+		if err == nil {
+			err = checkRegistry(h)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("--registry: %w", err)
+		}
+		set[h], explicit[h] = true, true
+	}
+	for h := range set {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	return hosts, explicit, nil
 }
 
 // RegistryHosts gives the registry hosts a Localbuild serves: gitea.<host>:<port>

@@ -3,9 +3,11 @@ package install
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
@@ -98,5 +100,45 @@ func TestSamePathFollowsLinks(t *testing.T) {
 	os.Symlink(f, filepath.Join(dir, "link.pem"))
 	if !samePath(filepath.Join(dir, "link.pem"), f) || !samePath(dir+"/./bundle.pem", f) || samePath(filepath.Join(dir, "other"), f) {
 		t.Fatal("samePath")
+	}
+}
+
+// --trust-ca with an https registry and a Localbuild without a usable CA
+// stops install before anything is written.
+func TestInstallTrustCAWithoutACAWritesNothing(t *testing.T) {
+	for name, ca := range map[string]string{"none": "", "not PEM": "junk", "a key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", SelfSignedCert: ca}}}))
+			before := r.snapshot(t)
+			err := r.in.Install(Options{TrustCA: true, Git: true})
+			if err == nil || !strings.Contains(err.Error(), "selfSignedCert") {
+				t.Fatalf("Install = %v\n%s", err, r.out)
+			}
+			sameSnapshot(t, before, r.snapshot(t))
+		})
+	}
+}
+
+// A CA file that cannot be written stops install, and the table still
+// lists the files written before it, so uninstall removes them.
+func TestInstallRecordsTheCAFilesWrittenBeforeAFailure(t *testing.T) {
+	r := newRig(t, localbuild(t))
+	writeFile(t, filepath.Join(r.home, ".config", "docker"), "a file where rootless dockerd's folder goes")
+	if err := r.in.Install(Options{TrustCA: true}); err == nil {
+		t.Fatalf("Install succeeded\n%s", r.out)
+	}
+	tbl, err := config.Load(r.helperConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := filepath.Join(r.home, ".config", "containers", "certs.d", gitHost, "ca.crt")
+	if !slices.Contains(tbl.Installed, written) {
+		t.Fatalf("the table does not list %s: %q", written, tbl.Installed)
+	}
+	if err := r.in.Uninstall(Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(written); !os.IsNotExist(err) {
+		t.Fatalf("uninstall left %s", written)
 	}
 }

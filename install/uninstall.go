@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
@@ -70,7 +71,7 @@ func (in *Installer) Uninstall(opts Options) error {
 		rep.line("changed", "removed helper config %s", table.Path)
 	}
 	if !rep.warned {
-		fmt.Fprintln(in.Out, "  done: nothing of docker-credential-idpbuilder is left configured")
+		fmt.Fprintf(in.Out, "  done: nothing of %s is left configured\n", cli.Name)
 	}
 	return nil
 }
