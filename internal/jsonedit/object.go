@@ -20,10 +20,15 @@ import (
 type Object struct {
 	keys   []string
 	values map[string]json.RawMessage
+	// rawKeys holds each key as the file spelled it ("\u0026" or "&"), so
+	// rendering gives back the same bytes.
+	rawKeys map[string][]byte
 }
 
 // NewObject returns an empty object.
-func NewObject() *Object { return &Object{values: map[string]json.RawMessage{}} }
+func NewObject() *Object {
+	return &Object{values: map[string]json.RawMessage{}, rawKeys: map[string][]byte{}}
+}
 
 // Parse reads a JSON object; anything else (an array, trailing data,
 // invalid JSON) is an error.
@@ -38,6 +43,7 @@ func Parse(data []byte) (*Object, error) {
 	}
 	o := NewObject()
 	for dec.More() {
+		before := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
@@ -46,6 +52,9 @@ func Parse(data []byte) (*Object, error) {
 		if !ok {
 			return nil, errors.New("not a JSON object")
 		}
+		// Between the previous value and the key's end: white space, a
+		// comma, the key as written.
+		rawKey := bytes.TrimLeft(data[before:dec.InputOffset()], ", \t\r\n")
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, err
@@ -54,6 +63,7 @@ func Parse(data []byte) (*Object, error) {
 			o.keys = append(o.keys, key) // file order, whatever it is
 		}
 		o.values[key] = raw
+		o.rawKeys[key] = rawKey
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, err
@@ -91,6 +101,7 @@ func (o *Object) Delete(key string) bool {
 		return false
 	}
 	delete(o.values, key)
+	delete(o.rawKeys, key)
 	for i, k := range o.keys {
 		if k == key {
 			o.keys = append(o.keys[:i], o.keys[i+1:]...)
@@ -114,8 +125,7 @@ func (o *Object) Compact() json.RawMessage {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
+		b.Write(o.rawKey(k))
 		b.WriteByte(':')
 		if err := json.Compact(&b, o.values[k]); err != nil {
 			b.Write(o.values[k]) // unreachable: values came from a decoder or Marshal
@@ -173,4 +183,18 @@ func DetectLayout(data []byte) Layout {
 		}
 	}
 	return l
+}
+
+// rawKey is key as the file spelled it, or, for a key an edit added, as
+// encoding/json writes it without HTML escaping (docker writes "&", not
+// "\u0026").
+func (o *Object) rawKey(key string) []byte {
+	if raw, ok := o.rawKeys[key]; ok {
+		return raw
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(key) // a string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

@@ -144,3 +144,19 @@ func TestParseKeepsFileOrder(t *testing.T) {
 		t.Fatalf("rendered %s", got)
 	}
 }
+
+// A key comes back spelled as the file spelled it; a new one is written the
+// way docker writes keys, without HTML escaping.
+func TestKeysKeepTheirSpelling(t *testing.T) {
+	o, err := Parse([]byte(`{"a\u0026b": 1, "c&d": 2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Set("e<f", json.RawMessage(`3`))
+	if got := string(o.Compact()); got != `{"a\u0026b":1,"c&d":2,"e<f":3}` {
+		t.Fatalf("rendered %s", got)
+	}
+	if _, ok := o.Get("a&b"); !ok {
+		t.Fatal(`the key "a\u0026b" is not found as a&b`)
+	}
+}
