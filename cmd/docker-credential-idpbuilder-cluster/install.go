@@ -94,7 +94,7 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	}
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
-		err = in.Install(opts)
+		err = quietly(func() error { return in.Install(opts) })
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: install: %v\n", name, err)
@@ -151,7 +151,8 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError
 	}
-	rep, err := status.Run(in, opts)
+	var rep status.Report
+	err = quietly(func() (err error) { rep, err = status.Run(in, opts); return err })
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError
