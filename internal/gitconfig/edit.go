@@ -48,9 +48,9 @@ func (g *Global) addHelper(cfg *Config, host, url string, dryRun bool, report Re
 		report("ok", "git: %s = %q: already set", key, Helper)
 	case len(foreign) == 0:
 		err := g.write(dryRun,
-			step{[]string{"--unset-all", key}, len(vals) > 0},
-			step{[]string{"--add", key, ""}, true},
-			step{[]string{"--add", key, Helper}, true})
+			step{args: []string{"--unset-all", key}, when: len(vals) > 0},
+			step{args: []string{"--add", key, ""}, when: true},
+			step{args: []string{"--add", key, Helper}, when: true})
 		if err != nil {
 			report("warning", "%v", err)
 			return false
@@ -58,7 +58,7 @@ func (g *Global) addHelper(cfg *Config, host, url string, dryRun bool, report Re
 		report("changed", "git: %s = %q (after an empty value, so no other helper answers for or stores the password of %s)", key, Helper, host)
 	default:
 		if !slices.Contains(vals, Helper) {
-			if err := g.write(dryRun, step{[]string{"--add", key, Helper}, true}); err != nil {
+			if err := g.write(dryRun, step{args: []string{"--add", key, Helper}, when: true}); err != nil {
 				report("warning", "%v", err)
 				return false
 			}
@@ -78,7 +78,7 @@ func (g *Global) addCA(cfg *Config, host, url, caFile string, dryRun bool, repor
 		report("note", "git trusts the cluster's CA for %s only after 'install --trust-ca' (it sets %s)", host, caKey)
 	case caFile == "":
 	case len(cur) == 0:
-		if err := g.write(dryRun, step{[]string{caKey, caFile}, true}); err != nil {
+		if err := g.write(dryRun, step{args: []string{caKey, caFile}, when: true}); err != nil {
 			report("warning", "%v", err)
 			return
 		}
@@ -115,7 +115,7 @@ func (g *Global) Unconfigure(caFile string, dryRun bool, report Report) {
 			args = append(args, helperPattern)
 		}
 		empty := all && cfg.onlyHas("credential", url, "helper")
-		err := g.write(dryRun, step{args, true}, step{[]string{"--remove-section", "credential." + url}, empty})
+		err := g.write(dryRun, step{args: args, when: true}, step{args: []string{"--remove-section", "credential." + url}, when: empty, tidy: true})
 		if err != nil {
 			report("warning", "%v", err)
 			continue
@@ -134,7 +134,7 @@ func (g *Global) Unconfigure(caFile string, dryRun bool, report Report) {
 		}
 		key := "http." + e.subsection + ".sslCAInfo"
 		empty := cfg.onlyHas("http", e.subsection, "sslcainfo")
-		err := g.write(dryRun, step{[]string{"--unset-all", key}, true}, step{[]string{"--remove-section", "http." + e.subsection}, empty})
+		err := g.write(dryRun, step{args: []string{"--unset-all", key}, when: true}, step{args: []string{"--remove-section", "http." + e.subsection}, when: empty, tidy: true})
 		if err != nil {
 			report("warning", "%v", err)
 			continue

@@ -162,6 +162,10 @@ func (g *Global) Read() (*Config, error) {
 type step struct {
 	args []string
 	when bool
+	// tidy marks a step whose failure does not matter: removing a section
+	// the unset before it left empty, which git 2.18 and later remove
+	// themselves (and then report "no such section").
+	tidy bool
 }
 
 // write runs the steps in order; a dry run runs none.
@@ -173,7 +177,7 @@ func (g *Global) write(dryRun bool, steps ...step) error {
 		if !s.when {
 			continue
 		}
-		if _, err := g.run(s.args...); err != nil {
+		if _, err := g.run(s.args...); err != nil && !s.tidy {
 			return err
 		}
 	}
