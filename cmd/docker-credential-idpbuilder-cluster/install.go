@@ -6,6 +6,8 @@ import (
 	"io"
 	"os/exec"
 
+	"github.com/spf13/pflag"
+
 	"github.com/cnoe-io/docker-credential-idpbuilder/install"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
@@ -15,9 +17,10 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
-const installHelp = `Usage: docker-credential-idpbuilder install [flags]
+// The help texts below come after the usage line cli writes, and before
+// the flags.
 
-Wires docker, buildx, crane, skopeo, podman and buildah to the idpbuilder
+const installHelp = `Wires docker, buildx, crane, skopeo, podman and buildah to the idpbuilder
 cluster's Gitea registry:
   - finds the registry hosts from the cluster's Localbuild (gitea.<host>:<port>);
     a Localbuild whose host, ingressHost, port or protocol is not a plain
@@ -40,18 +43,12 @@ cluster's Gitea registry:
 
 Run it again after the cluster is recreated with another host or port; it
 changes only what differs. 'docker-credential-idpbuilder uninstall' undoes it.
-
-Flags:
 `
 
-const uninstallHelp = `Usage: docker-credential-idpbuilder uninstall [flags]
-
-Removes what install added: credHelpers entries naming idpbuilder, the
+const uninstallHelp = `Removes what install added: credHelpers entries naming idpbuilder, the
 git config entries naming the helper (and the CA it set for git), the
 keyring entries, the CA files install wrote and the helper config. Every
 other setting stays. Safe to run twice.
-
-Flags:
 `
 
 func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Installer, error) {
@@ -79,19 +76,24 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 	return in, nil
 }
 
-func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := cli.NewFlags("install")
+func installCommand() cli.Command {
 	var opts install.Options
-	fs.StringVar(&opts.Context, "context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
-	fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
-	fs.StringArrayVar(&opts.Registries, "registry", nil, "registry `host:port` to add by hand, taken over even when another helper or credential holds it (repeatable)")
-	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
-	fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
-	fs.BoolVar(&opts.Git, "git", true, "give git the helper for the registry hosts (credential.https://HOST.helper in the global git config); --git=false skips it")
-	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
-	if done, code := cli.ParseFlags(fs, installHelp, args, stdout, stderr); done {
-		return code
+	flags := func(fs *pflag.FlagSet) {
+		fs.StringVar(&opts.Context, "context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
+		fs.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
+		fs.StringArrayVar(&opts.Registries, "registry", nil, "registry `host:port` to add by hand, taken over even when another helper or credential holds it (repeatable)")
+		fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
+		fs.BoolVar(&opts.TrustCA, "trust-ca", false, "install the cluster's self-signed CA for docker, the containers tools and Go clients")
+		fs.BoolVar(&opts.Git, "git", true, "give git the helper for the registry hosts (credential.https://HOST.helper in the global git config); --git=false skips it")
+		fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
 	}
+	return cli.Command{Name: "install", Args: "[flags]", Help: installHelp, Flags: flags,
+		Run: func(_ []string, _ io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+			return runInstall(opts, stdout, stderr, getenv)
+		}}
+}
+
+func runInstall(opts install.Options, stdout, stderr io.Writer, getenv func(string) string) int {
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
 		err = quietly(func() error { return in.Install(opts) })
@@ -103,14 +105,19 @@ func runInstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	return exitOK
 }
 
-func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := cli.NewFlags("uninstall")
+func uninstallCommand() cli.Command {
 	var opts install.Options
-	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
-	fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
-	if done, code := cli.ParseFlags(fs, uninstallHelp, args, stdout, stderr); done {
-		return code
+	flags := func(fs *pflag.FlagSet) {
+		fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
+		fs.BoolVar(&opts.DryRun, "dry-run", false, "print every change without writing anything")
 	}
+	return cli.Command{Name: "uninstall", Args: "[flags]", Help: uninstallHelp, Flags: flags,
+		Run: func(_ []string, _ io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+			return runUninstall(opts, stdout, stderr, getenv)
+		}}
+}
+
+func runUninstall(opts install.Options, stdout, stderr io.Writer, getenv func(string) string) int {
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
 		err = in.Uninstall(opts)
@@ -122,28 +129,30 @@ func runUninstall(args []string, stdin io.Reader, stdout, stderr io.Writer, gete
 	return exitOK
 }
 
-const statusHelp = `Usage: docker-credential-idpbuilder status [flags]
-
-Checks, for every registry the helper serves: the cluster and its secret,
+const statusHelp = `Checks, for every registry the helper serves: the cluster and its secret,
 the keyring cache, the docker and containers configuration, the helper on
 PATH, the registry itself (reachable, TLS trusted) and whether it accepts
 the credentials. Each failure says how to fix it. Never prints the password.
 
 Exit status: 0 when every registry is usable, 1 otherwise, 2 usage error.
-
-Flags:
 `
 
-func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := cli.NewFlags("status")
+func statusCommand() cli.Command {
 	var opts status.Options
-	output := fs.StringP("output", "o", "text", "output `format`: text or json")
-	fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
-	if done, code := cli.ParseFlags(fs, statusHelp, args, stdout, stderr); done {
-		return code
+	var output string
+	flags := func(fs *pflag.FlagSet) {
+		fs.StringVarP(&output, "output", "o", "text", "output `format`: text or json")
+		fs.StringVar(&opts.DockerConfigDir, "docker-config", "", "docker config `folder` (default $DOCKER_CONFIG, else ~/.docker)")
 	}
-	if *output != "text" && *output != "json" {
-		cli.UsageError(stderr, "status: --output (-o) takes text or json, not %q", *output)
+	return cli.Command{Name: "status", Args: "[flags]", Help: statusHelp, Flags: flags,
+		Run: func(_ []string, _ io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+			return runStatus(opts, output, stdout, stderr, getenv)
+		}}
+}
+
+func runStatus(opts status.Options, output string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if output != "text" && output != "json" {
+		cli.UsageError(stderr, "status: --output (-o) takes text or json, not %q", output)
 		return exitUsage
 	}
 	in, err := newInstaller(getenv, stdout)
@@ -157,7 +166,7 @@ func runStatus(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError
 	}
-	if *output == "json" {
+	if output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)

@@ -27,20 +27,26 @@ const (
 )
 
 // app is the companion's command table: the commands the helper hands over
-// (companion.Forwarded) and the read-secret request of a cache miss.
+// (companion.Forwarded) and the read-secret request of a cache miss. None
+// has a summary: users run them through the helper, whose usage lists them.
 func app() cli.App {
-	return cli.App{Usage: usage, Commands: []cli.Command{
-		{Name: "install", Run: runInstall},
-		{Name: "uninstall", Run: runUninstall},
-		{Name: "status", Run: runStatus},
-		{Name: "refresh", Run: runRefresh},
-		{Name: companion.ReadSecretCommand, Run: runReadSecret},
-	}}
+	return cli.App{
+		Name:  companion.Program,
+		Title: "the cluster side of " + name,
+		About: about,
+		Commands: []cli.Command{
+			installCommand(),
+			uninstallCommand(),
+			statusCommand(),
+			refreshCommand(),
+			// read-secret parses its own arguments: companion.ParseRequest
+			// is the one definition of them.
+			{Name: companion.ReadSecretCommand, Run: runReadSecret},
+		},
+	}
 }
 
-const usage = `docker-credential-idpbuilder-cluster: the cluster side of docker-credential-idpbuilder
-
-Run its commands through docker-credential-idpbuilder (install, uninstall,
+const about = `Run its commands through docker-credential-idpbuilder (install, uninstall,
 status, refresh; see 'docker-credential-idpbuilder help'). read-secret is
 how the helper reads the secret on a cache miss.
 `

@@ -5,14 +5,15 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/spf13/pflag"
+
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
 
-const refreshHelp = `Usage: docker-credential-idpbuilder refresh [flags]
-
-Re-reads the Gitea credentials from the cluster now and rewrites the keyring
+// refreshHelp follows the usage line cli writes; the flags follow it.
+const refreshHelp = `Re-reads the Gitea credentials from the cluster now and rewrites the keyring
 cache, for every registry the helper serves, or for --registry HOST only.
 Use it after the password changed (idpbuilder create --dev-password).
 
@@ -21,21 +22,26 @@ records where HOST's credentials come from in the helper's config file. With
 a single registry configured, those flags apply to it without --registry.
 
 It prints the host, user and context; never the password.
-
-Flags:
 `
 
-func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := cli.NewFlags("refresh")
-	registry := fs.String("registry", "", "registry `host[:port]` to refresh (default: all)")
-	kubeContext := fs.String("context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
-	namespace := fs.String("namespace", "", "`namespace` of the secret (default gitea)")
-	secret := fs.String("secret", "", "`name` of the secret (default gitea-credential)")
-	if done, code := cli.ParseFlags(fs, refreshHelp, args, stdout, stderr); done {
-		return code
+func refreshCommand() cli.Command {
+	var registry string
+	// changes are the source fields to record for the registry.
+	var changes config.Registry
+	flags := func(fs *pflag.FlagSet) {
+		fs.StringVar(&registry, "registry", "", "registry `host[:port]` to refresh (default: all)")
+		fs.StringVar(&changes.Context, "context", "", "kubeconfig `context` (default kind-localdev, else the current context)")
+		fs.StringVar(&changes.Kubeconfig, "kubeconfig", "", "kubeconfig `path` (default $KUBECONFIG, else ~/.kube/config)")
+		fs.StringVar(&changes.Namespace, "namespace", "", "`namespace` of the secret (default gitea)")
+		fs.StringVar(&changes.Secret, "secret", "", "`name` of the secret (default gitea-credential)")
 	}
-	changes := config.Registry{Context: *kubeContext, Kubeconfig: *kubeconfig, Namespace: *namespace, Secret: *secret}
+	return cli.Command{Name: "refresh", Args: "[flags]", Help: refreshHelp, Flags: flags,
+		Run: func(_ []string, _ io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+			return runRefresh(registry, changes, stdout, stderr, getenv)
+		}}
+}
+
+func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writer, getenv func(string) string) int {
 	if changes.Kubeconfig != "" {
 		// Recorded as given, a relative path would be read from whatever
 		// folder docker runs in.
@@ -47,15 +53,15 @@ func runRefresh(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 		changes.Kubeconfig = abs
 	}
 	var hosts []string
-	if *registry != "" {
-		host, err := config.Normalize(*registry)
+	if registry != "" {
+		host, err := config.Normalize(registry)
 		if err != nil {
 			cli.UsageError(stderr, "--registry: %v", err)
 			return exitUsage
 		}
 		hosts = []string{host}
 	}
-	if changes != (config.Registry{}) || *registry != "" {
+	if changes != (config.Registry{}) || registry != "" {
 		// The table as it is on disk, not as the helper loads it: recording
 		// is how an entry the helper refuses (a relative kubeconfig) is
 		// repaired.

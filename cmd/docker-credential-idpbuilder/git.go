@@ -8,9 +8,8 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitcred"
 )
 
-const gitHelp = `Usage: docker-credential-idpbuilder git <get|store|erase>
-
-git's credential helper: git runs it for the hosts install configured,
+// gitHelp follows the usage line cli writes.
+const gitHelp = `git's credential helper: git runs it for the hosts install configured,
   credential.https://HOST.helper = "!docker-credential-idpbuilder git"
 and writes key=value lines (protocol, host, ...) on standard input.
 
@@ -29,10 +28,6 @@ on stderr, which git shows; stdout carries only the answer.
 `
 
 func runGit(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) == 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-		io.WriteString(stdout, gitHelp)
-		return exitOK
-	}
 	if len(args) != 1 {
 		cli.UsageError(stderr, "git takes one operation (get, store or erase)")
 		return exitUsage

@@ -22,6 +22,9 @@ func TestGitCommand(t *testing.T) {
 		stdoutHas, stderrHas string
 	}{
 		{name: "help", args: []string{"help", "git"}, stdoutHas: "credential.https://HOST.helper"},
+		{name: "--help", args: []string{"git", "--help"}, stdoutHas: "Usage: docker-credential-idpbuilder git <get|store|erase>\n\ngit's credential helper"},
+		{name: "-h", args: []string{"git", "-h"}, stdoutHas: "credential.https://HOST.helper"},
+		{name: "help operation", args: []string{"git", "help"}, stdoutHas: "credential.https://HOST.helper"},
 		{name: "no operation", args: []string{"git"}, wantCode: exitUsage, stderrHas: "one operation"},
 		{name: "two operations", args: []string{"git", "get", "store"}, wantCode: exitUsage, stderrHas: "one operation"},
 		{name: "unknown operation", args: []string{"git", "capabilities"}, stdin: "\x00"},

@@ -26,31 +26,67 @@ const (
 
 // app is the helper's command table: the credential-protocol verbs docker
 // runs, git's protocol, and the user commands that talk to the cluster,
-// which run in the companion (companion.Forwarded).
+// which run in the companion (companion.Forwarded) and answer --help there.
 func app() cli.App {
-	a := cli.App{Usage: usage, Version: printVersion}
+	a := cli.App{Name: name, Title: "docker credentials for idpbuilder's Gitea registry", About: about, Version: printVersion}
 	for _, verb := range []string{"get", "store", "erase", "list"} {
-		a.Commands = append(a.Commands, cli.Command{Name: verb, Run: protocolVerb(verb), Protocol: true})
+		a.Commands = append(a.Commands, cli.Command{Name: verb, Summary: "credential-helper protocol (run by docker, crane, ...)",
+			Protocol: true, Run: protocolVerb(verb)})
 	}
-	a.Commands = append(a.Commands, cli.Command{Name: "git", Run: runGit})
-	for _, name := range companion.Forwarded() {
-		a.Commands = append(a.Commands, cli.Command{Name: name, Run: forward(name)})
+	a.Commands = append(a.Commands, cli.Command{Name: "git", Args: "<get|store|erase>", Summary: "git's credential-helper protocol (run by git)",
+		Help: gitHelp, Run: runGit})
+	for _, command := range companion.Forwarded() {
+		args, summary := forwardedUsage(command)
+		a.Commands = append(a.Commands, cli.Command{Name: command, Args: args, Summary: summary, Run: forward(command)})
 	}
 	return a
 }
+
+// forwardedUsage is a forwarded command's line in the helper's usage; its
+// help is the companion's.
+func forwardedUsage(command string) (args, summary string) {
+	switch command {
+	case "install":
+		return "[flags]", "wire docker and the containers tools to the cluster"
+	case "uninstall":
+		return "[flags]", "undo install"
+	case "status":
+		return "[-o json]", "check every registry and say how to fix what fails"
+	case "refresh":
+		return "[flags]", "re-read the cluster now and rewrite the cache"
+	}
+	return "[flags]", ""
+}
+
+const about = `Docker runs the helper for the registries that name it in ~/.docker/config.json:
+  "credHelpers": { "gitea.cnoe.localtest.me:8443": "idpbuilder" }
+
+On get it answers from the OS keyring when the cached entry is fresh (5m) and
+from the same cluster; otherwise it reads secret gitea/gitea-credential with
+your kubeconfig (context kind-localdev, else the current context).
+
+Environment:
+  IDPBUILDER_HELPER_CONFIG            registry table (default <config dir>/docker-credential-idpbuilder/config.json)
+  IDPBUILDER_HELPER_DEBUG=1           one-line diagnostics on stderr
+  IDPBUILDER_HELPER_NO_CACHE=1        never use the OS keyring; read the cluster on every get
+  IDPBUILDER_HELPER_TIMEOUT=5s        deadline for one read of the cluster
+  IDPBUILDER_HELPER_FRESH=5m          how long a cached answer is used without asking the cluster
+  IDPBUILDER_HELPER_MAX_STALE=24h     how old a cached answer may be when the cluster is unreachable
+  IDPBUILDER_HELPER_KEYRING_TIMEOUT=3s deadline for each keyring call
+  KUBECONFIG                          kubeconfig files, as for kubectl
+
+Exit status: 0 success, 1 failure (protocol errors are printed on stdout, as
+the protocol requires), 2 usage error.
+`
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	return app().Run(args, stdin, stdout, stderr, getenv)
 }
 
-// protocolVerb runs a docker credential-protocol verb: its input is stdin,
-// never arguments.
+// protocolVerb runs a docker credential-protocol verb; the App has checked
+// that no argument came with it: its input is stdin.
 func protocolVerb(verb string) cli.RunFunc {
-	return func(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-		if len(args) > 0 {
-			cli.UsageError(stderr, "%q takes no arguments (it reads standard input)", verb)
-			return exitUsage
-		}
+	return func(_ []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 		return serveProtocol(verb, stdin, stdout, stderr, getenv)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 )
 
 func TestRun(t *testing.T) {
@@ -32,6 +34,10 @@ func TestRun(t *testing.T) {
 		{name: "version", args: []string{"version"}, wantCode: exitOK, stdoutHas: "docker-credential-idpbuilder (github.com/cnoe-io/docker-credential-idpbuilder) "},
 		{name: "--version", args: []string{"--version"}, wantCode: exitOK, stdoutHas: "docker-credential-idpbuilder ("},
 		{name: "help", args: []string{"--help"}, wantCode: exitOK, stdoutHas: "credHelpers"},
+		{name: "help get", args: []string{"help", "get"}, wantCode: exitOK, stdoutHas: "\n  docker-credential-idpbuilder <get|store|erase|list>  credential-helper protocol"},
+		{name: "get --help", args: []string{"get", "--help"}, wantCode: exitUsage, stderrHas: `"get" takes no arguments (it reads standard input)`},
+		// Forwarded as given: the companion parses, and says what is wrong.
+		{name: "help install without the cluster program", args: []string{"help", "install"}, wantCode: exitError, stderrHas: "docker-credential-idpbuilder-cluster not found"},
 		// The test binary has no companion program beside it.
 		{name: "install without the cluster program", args: []string{"install"}, wantCode: exitError, stderrHas: "docker-credential-idpbuilder-cluster not found"},
 		{name: "foreign host is not found", args: []string{"get"}, stdin: "quay.io\n", wantCode: exitError,
@@ -71,12 +77,30 @@ func TestRun(t *testing.T) {
 			if tt.stderrHas == "" && stderr.Len() > 0 {
 				t.Errorf("unexpected stderr %q", stderr.String())
 			}
-			if strings.Count(strings.TrimSuffix(stdout.String()+stderr.String(), "\n"), "\n") > 0 && tt.name != "help" && tt.name != "help refresh" {
+			if strings.Count(strings.TrimSuffix(stdout.String()+stderr.String(), "\n"), "\n") > 0 && !strings.HasPrefix(tt.name, "help") {
 				t.Errorf("error is not one line: %q %q", stdout.String(), stderr.String())
 			}
 			if strings.Contains(stdout.String()+stderr.String(), "hunter2") {
 				t.Error("a secret reached the output")
 			}
 		})
+	}
+}
+
+// Every command the helper forwards has its line in the helper's usage: a
+// command added to the contract is not left out of help.
+func TestUsageListsEveryForwardedCommand(t *testing.T) {
+	var stdout bytes.Buffer
+	if code := run([]string{"help"}, strings.NewReader(""), &stdout, &bytes.Buffer{}, func(string) string { return "" }); code != exitOK {
+		t.Fatalf("help: exit %d", code)
+	}
+	for _, command := range companion.Forwarded() {
+		args, summary := forwardedUsage(command)
+		if summary == "" {
+			t.Errorf("forwarded command %q has no summary in forwardedUsage", command)
+		}
+		if line := "\n  " + name + " " + command + " " + args + " "; !strings.Contains(stdout.String(), line) {
+			t.Errorf("help does not list %q:\n%s", line, stdout.String())
+		}
 	}
 }

@@ -1,10 +1,9 @@
-// Package cli is what the two programs share on their command lines: the
-// command dispatch (help, --help, unknown commands), --flag parsing, exit
-// codes and the one-line usage error.
+// Package cli is the command line both programs share: the command table
+// and its dispatch (help, --help, version, unknown commands), --flag
+// parsing, exit codes and the one-line usage error.
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -29,21 +28,75 @@ type RunFunc func(args []string, stdin io.Reader, stdout, stderr io.Writer, gete
 
 // Command is one command of a program.
 type Command struct {
+	// Name is what follows the program's name on the command line.
 	Name string
-	Run  RunFunc
-	// Protocol marks a credential-protocol verb: it reads stdin only, so
-	// `help NAME` shows the program's usage instead of running it.
+	// Args is what follows Name in usage lines: "[flags]", "<get|store|erase>".
+	Args string
+	// Summary is the command's line in the program's usage; a command
+	// without one is not listed there.
+	Summary string
+	// Help is what `help NAME` and `NAME --help` print after the command's
+	// usage line, followed by its flags. A command without Flags takes
+	// help, --help or -h as its only argument for it. A command with
+	// neither Help nor Flags gets every argument as given, --help too: a
+	// forwarded command's help comes from the program that runs it.
+	Help string
+	// Flags declares the command's flags on fs, bound to variables Run
+	// reads: the App parses them before it calls Run. nil: no flags.
+	Flags func(fs *pflag.FlagSet)
+	// Run runs the command with the arguments after its name, or with none
+	// when the App parsed Flags.
+	Run RunFunc
+	// Protocol marks a credential-protocol verb (docker's get, store,
+	// erase, list): its input is stdin only, so any argument is a usage
+	// error and `help NAME` prints the program's usage. The verbs share one
+	// line there.
 	Protocol bool
 }
 
 // App dispatches a program's arguments to its commands and answers help,
 // -h, --help, version and unknown commands the same way in both programs.
 type App struct {
-	// Usage is the program's help text.
-	Usage    string
+	// Name and Title make the first line of the program's usage.
+	Name, Title string
+	// Commands, in the order the usage lists them.
 	Commands []Command
+	// About is the usage's text after the list of commands.
+	About string
 	// Version prints the version line; nil means no version command.
 	Version func(io.Writer)
+}
+
+// Run runs the command args names and returns the exit code.
+func (a App) Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		UsageError(stderr, "a command is required")
+		return ExitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch {
+	case name == "help" || isHelpFlag(name):
+		if len(rest) > 0 {
+			if c, ok := a.find(rest[0]); ok && !c.Protocol {
+				return c.run([]string{"--help"}, stdin, stdout, stderr, getenv)
+			}
+		}
+		a.writeUsage(stdout)
+		return ExitOK
+	case a.Version != nil && (name == "version" || name == "--version" || name == "-v"):
+		if len(rest) > 0 {
+			UsageError(stderr, "%q takes no arguments", name)
+			return ExitUsage
+		}
+		a.Version(stdout)
+		return ExitOK
+	}
+	c, ok := a.find(name)
+	if !ok {
+		UsageError(stderr, "unknown command %q", name)
+		return ExitUsage
+	}
+	return c.run(rest, stdin, stdout, stderr, getenv)
 }
 
 func (a App) find(name string) (Command, bool) {
@@ -55,81 +108,127 @@ func (a App) find(name string) (Command, bool) {
 	return Command{}, false
 }
 
-// Run runs the command args name and returns the exit code.
-func (a App) Run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	if len(args) == 0 {
-		UsageError(stderr, "a command is required")
-		return ExitUsage
-	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "help", "--help", "-h":
-		if len(rest) > 0 {
-			if c, ok := a.find(rest[0]); ok && !c.Protocol {
-				return c.Run([]string{"--help"}, stdin, stdout, stderr, getenv)
+func isHelpFlag(arg string) bool { return arg == "--help" || arg == "-h" }
+
+// writeUsage prints the program's usage: its title, a line for each
+// command with a summary, and About.
+func (a App) writeUsage(w io.Writer) {
+	fmt.Fprintf(w, "%s: %s\n\n", a.Name, a.Title)
+	var lines [][2]string // synopsis, summary
+	var verbs []string
+	verbsAt := -1
+	for _, c := range a.Commands {
+		switch {
+		case c.Protocol:
+			if verbsAt < 0 {
+				verbsAt = len(lines)
+				lines = append(lines, [2]string{"", c.Summary})
 			}
+			verbs = append(verbs, c.Name)
+		case c.Summary != "":
+			lines = append(lines, [2]string{strings.TrimSpace(c.Name + " " + c.Args), c.Summary})
 		}
-		io.WriteString(stdout, a.Usage)
-		return ExitOK
-	case "version", "--version", "-v":
-		if a.Version == nil {
-			break
+	}
+	if verbsAt >= 0 {
+		lines[verbsAt][0] = "<" + strings.Join(verbs, "|") + ">"
+	}
+	if len(lines) > 0 {
+		if a.Version != nil {
+			lines = append(lines, [2]string{"version", "print the version"})
 		}
-		if len(rest) > 0 {
-			UsageError(stderr, "%q takes no arguments", name)
+		lines = append(lines, [2]string{"help [COMMAND]", "this text, or a command's flags"})
+		width := 0
+		for _, l := range lines {
+			width = max(width, len(l[0]))
+		}
+		io.WriteString(w, "Usage:\n")
+		for _, l := range lines {
+			fmt.Fprintf(w, "  %s %-*s  %s\n", Name, width, l[0], l[1])
+		}
+		io.WriteString(w, "\n")
+	}
+	io.WriteString(w, a.About)
+}
+
+// run runs the command after the App's share: arguments checked, flags
+// parsed, help answered.
+func (c Command) run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	switch {
+	case c.Protocol:
+		if len(args) > 0 {
+			UsageError(stderr, "%q takes no arguments (it reads standard input)", c.Name)
 			return ExitUsage
 		}
-		a.Version(stdout)
+	case c.Flags != nil:
+		fs, done, code := c.parseFlags(args, stdout, stderr)
+		if done {
+			return code
+		}
+		args = fs.Args()
+	case c.Help != "" && len(args) == 1 && (args[0] == "help" || isHelpFlag(args[0])):
+		c.writeHelp(stdout, nil)
 		return ExitOK
 	}
-	if c, ok := a.find(name); ok {
-		return c.Run(rest, stdin, stdout, stderr, getenv)
+	return c.Run(args, stdin, stdout, stderr, getenv)
+}
+
+// parseFlags parses quietly: an error is one line on stderr, -h and --help
+// print the help on stdout. done is true when the command must not run.
+func (c Command) parseFlags(args []string, stdout, stderr io.Writer) (fs *pflag.FlagSet, done bool, code int) {
+	fs = pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	c.Flags(fs)
+	help := fs.BoolP("help", "h", false, "print this help")
+	if arg, name := singleDashLong(fs, args); arg != "" {
+		UsageError(stderr, "%s: flags take two dashes: --%s, not %s", c.Name, name, arg)
+		return fs, true, ExitUsage
 	}
-	UsageError(stderr, "unknown command %q", name)
-	return ExitUsage
+	err := fs.Parse(args)
+	switch {
+	case err != nil:
+		UsageError(stderr, "%s: %v", c.Name, err)
+		return fs, true, ExitUsage
+	case *help:
+		c.writeHelp(stdout, fs)
+		return fs, true, ExitOK
+	case fs.NArg() > 0:
+		UsageError(stderr, "%s takes flags only, not %q", c.Name, fs.Arg(0))
+		return fs, true, ExitUsage
+	}
+	return fs, false, ExitOK
+}
+
+// singleDashLong finds a long flag written with one dash, as Go's flag
+// package took them (-context): pflag would read it as the shorthands
+// -c -o -n ..., and its error would not say what is wrong.
+func singleDashLong(fs *pflag.FlagSet, args []string) (arg, name string) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "--") {
+			continue
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if len(name) > 1 && fs.Lookup(name) != nil {
+			return a, name
+		}
+	}
+	return "", ""
+}
+
+// writeHelp prints the command's usage line, Help, and its flags the pflag
+// way.
+func (c Command) writeHelp(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "Usage: %s %s\n\n%s", Name, strings.TrimSpace(c.Name+" "+c.Args), c.Help)
+	if fs != nil {
+		fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+	}
 }
 
 // UsageError prints a one-line usage error.
 func UsageError(stderr io.Writer, format string, args ...any) {
 	fmt.Fprintf(stderr, "%s: %s; run '%s help' for usage\n", Name, fmt.Sprintf(format, args...), Name)
-}
-
-// NewFlags returns a flag set for a command, in the --flag style of
-// kubectl, docker and crane.
-func NewFlags(command string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(command, pflag.ContinueOnError)
-	fs.SortFlags = false
-	return fs
-}
-
-// ParseFlags parses quietly: errors become one line on stderr, -h and
-// --help print help and the flags on stdout. done is true when the caller
-// should return code.
-func ParseFlags(fs *pflag.FlagSet, help string, args []string, stdout, stderr io.Writer) (done bool, code int) {
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		// Go's flag package took -name; pflag reads it as shorthands.
-		if name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "="); strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 && fs.Lookup(name) != nil {
-			UsageError(stderr, "%s: flags take two dashes: --%s, not %s", fs.Name(), name, a)
-			return true, ExitUsage
-		}
-	}
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, pflag.ErrHelp):
-		io.WriteString(stdout, help)
-		io.WriteString(stdout, fs.FlagUsages())
-		return true, ExitOK
-	case err != nil:
-		UsageError(stderr, "%s: %v", fs.Name(), err)
-		return true, ExitUsage
-	case fs.NArg() > 0:
-		UsageError(stderr, "%s takes flags only, not %q", fs.Name(), fs.Arg(0))
-		return true, ExitUsage
-	}
-	return false, ExitOK
 }
