@@ -22,7 +22,9 @@ func forward(command string) cli.RunFunc {
 		}
 		cmd := exec.Command(program, append([]string{command}, args...)...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		release := dieWithUs(cmd)
 		err = cmd.Run()
+		release()
 		var exitErr *exec.ExitError
 		switch {
 		case err == nil:
