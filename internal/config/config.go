@@ -36,6 +36,20 @@ type Registry struct {
 	// `idpbuilder create --protocol http`. Git's credential requests with
 	// another scheme get no answer.
 	Protocol string `json:"protocol,omitempty"`
+	// UsernameKey and PasswordKey name the secret's keys; empty means
+	// idpbuilder's "username" and "password" (the gitea-credential secret).
+	UsernameKey string `json:"usernameKey,omitempty"`
+	PasswordKey string `json:"passwordKey,omitempty"`
+	// Username, when set, is the user name (what a GiteaProvider's
+	// status.adminUser.username states): the secret then needs only the
+	// password key, and UsernameKey stays empty.
+	Username string `json:"username,omitempty"`
+}
+
+// SecretRef is where the entry's credentials are, every default filled.
+func (r Registry) SecretRef() idpbuilder.SecretRef {
+	return idpbuilder.SecretRef{Namespace: r.Namespace, Name: r.Secret, UsernameKey: r.UsernameKey,
+		PasswordKey: r.PasswordKey, Username: r.Username}.WithDefaults()
 }
 
 // WithDefaults fills the namespace and secret name idpbuilder uses.
@@ -118,11 +132,25 @@ func (t *Table) Validate() error {
 		if kc := t.Registries[host].Kubeconfig; kc != "" && !filepath.IsAbs(kc) {
 			bad = append(bad, fmt.Sprintf("registry %s has the relative kubeconfig path %q, which would be read from whatever folder the client runs in; record an absolute one: docker-credential-idpbuilder refresh --registry %s --kubeconfig /absolute/path", host, kc, host))
 		}
+		if err := t.Registries[host].checkSecret(); err != nil {
+			bad = append(bad, fmt.Sprintf("registry %s: %v; correct the entry or run 'docker-credential-idpbuilder install' again", host, err))
+		}
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("helper config %s: %s", t.Path, strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// checkSecret refuses secret fields that cannot name what the companion
+// reads (the table may be edited by hand), and a user name given both
+// fixed and as a key.
+func (r Registry) checkSecret() error {
+	if r.Username != "" && r.UsernameKey != "" {
+		return fmt.Errorf("both username %q and usernameKey %q are set; keep one", r.Username, r.UsernameKey)
+	}
+	return idpbuilder.SecretRef{Namespace: r.Namespace, Name: r.Secret, UsernameKey: r.UsernameKey,
+		PasswordKey: r.PasswordKey, Username: r.Username}.Check()
 }
 
 // LoadForEdit reads the table at path like Load, without Validate: for
