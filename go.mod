@@ -5,6 +5,7 @@ go 1.26.8
 toolchain go1.26.10
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/docker/docker-credential-helpers v0.9.13
 	github.com/godbus/dbus/v5 v5.2.2
 	github.com/spf13/pflag v1.0.10

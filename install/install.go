@@ -230,6 +230,10 @@ func (r *installRun) trustCA() error {
 	}
 	before := len(r.table.Installed)
 	err := r.in.trustCA(r.rep, r.table, r.hosts, r.found.caPEM, r.opts)
+	if err == nil {
+		// BuildKit reads no certs.d: builders get the CA from buildx.
+		r.in.trustBuildx(r.rep, r.table, r.hosts, r.found.caPEM, r.opts)
+	}
 	if len(r.table.Installed) != before && !r.opts.DryRun {
 		// Even when a later file failed: uninstall removes what was written.
 		err = errors.Join(err, r.table.Save())

@@ -49,6 +49,7 @@ func (in *Installer) Uninstall(opts Options) error {
 	if g, err := gitconfig.Open(in.dirs().Home(), in.Getenv); err == nil {
 		g.Unconfigure(caCopyFile(table), opts.DryRun, rep.line)
 	}
+	in.untrustBuildx(rep, opts)
 	for _, f := range table.Installed {
 		if opts.DryRun {
 			rep.line("changed", "remove %s", f)
