@@ -42,6 +42,7 @@ check: fmt-check vet lint tidy-check unit cross
 
 deps:
 	test/rig/build-clients.sh
+	test/rig/build-buildkit.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi

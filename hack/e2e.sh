@@ -11,7 +11,7 @@ export RIG_CACHE=${RIG_CACHE:-$HOME/.cache/idpbuilder-rig}
 export PATH=$RIG_CACHE/bin:$PATH
 
 if [[ "${1:-}" != "--inside" ]]; then
-  for step in build-kube.sh build-gitea.sh build-clients.sh; do
+  for step in build-kube.sh build-gitea.sh build-clients.sh build-buildkit.sh; do
     start=$SECONDS
     "$repo/test/rig/$step"
     echo "e2e: $step done in $((SECONDS - start)) s" >&2

@@ -33,6 +33,7 @@ log() { echo "rig(docker): $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 setup_vars() {
+  script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   [[ ${RIG_DIR:-} == /* ]] || die "RIG_DIR must be set to an absolute path"
   [[ -d $RIG_DIR ]] || die "RIG_DIR $RIG_DIR does not exist"
   cache=${RIG_CACHE:-$HOME/.cache/idpbuilder-rig}
@@ -52,8 +53,12 @@ ping() {
 # start_dockerd DRIVER: starts dockerd and waits until it answers or exits.
 start_dockerd() {
   local driver=$1
-  # An empty daemon.json keeps the machine's /etc/docker/daemon.json out.
-  echo '{}' >"$ddir/daemon.json"
+  # Our own daemon.json keeps the machine's /etc/docker/daemon.json out. The
+  # default runtime is runc through runc-caps.sh, which drops capabilities
+  # this machine cannot grant: without it every --privileged container (the
+  # BuildKit container of buildx's docker-container driver) fails to start.
+  printf '{"runtimes": {"rig-runc": {"path": "%s"}}, "default-runtime": "rig-runc"}\n' \
+    "$script_dir/runc-caps.sh" >"$ddir/daemon.json"
   rm -f "$pid_file" "$sock"
   # setsid: the daemon outlives this script and ignores the caller's Ctrl-C.
   # The exec root stays short: containerd's socket path must fit in 108 bytes.
