@@ -23,6 +23,10 @@ func (in *Installer) BuildxConfigFile(dockerConfigDir string) string {
 	return buildx.DefaultConfigFile(in.Getenv, in.dirs().DockerConfigDir(dockerConfigDir))
 }
 
+// CAFile is the copy of the cluster's CA that --trust-ca keeps beside the
+// helper's table; buildx's default BuildKit configuration names it.
+func CAFile(table *config.Table) string { return caCopyFile(table) }
+
 // trustBuildx writes the cluster's CA into buildx's default BuildKit
 // configuration for the https hosts, so that docker-container and
 // kubernetes builders created from now on trust the registry (BuildKit

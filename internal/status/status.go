@@ -36,6 +36,8 @@ type Registry struct {
 type Report struct {
 	Config     string     `json:"config"`
 	Registries []Registry `json:"registries"`
+	// Buildx is about buildx's builders; nil when buildx was never used.
+	Buildx *Buildx `json:"buildx,omitempty"`
 }
 
 // Usable is true when every registry can be used.
@@ -87,6 +89,7 @@ func (c *Checker) Run(opts Options) (Report, error) {
 	for _, host := range table.Hosts() {
 		rep.Registries = append(rep.Registries, c.registry(table, host, opts))
 	}
+	rep.Buildx = c.buildx(table, opts)
 	return rep, nil
 }
 
@@ -138,5 +141,8 @@ func (r Report) WriteText(w io.Writer) {
 				fmt.Fprintf(w, "       %-16s fix: %s\n", "", c.Fix)
 			}
 		}
+	}
+	if r.Buildx != nil {
+		r.Buildx.WriteText(w)
 	}
 }
