@@ -35,8 +35,14 @@ type Entry struct {
 	Username string `json:"username,omitempty"`
 	Secret   string `json:"secret,omitempty"`
 	// Fingerprint identifies the cluster the answer was read from.
-	Fingerprint string    `json:"fingerprint,omitempty"`
-	FetchedAt   time.Time `json:"fetchedAt,omitzero"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// FetchedAt is when this answer was read from the cluster and written
+	// here; a later read that found the same answer is recorded outside
+	// the keyring (internal/fetchtime), under Revision.
+	FetchedAt time.Time `json:"fetchedAt,omitzero"`
+	// Revision changes with every write of the cluster answer, so a fetch
+	// time recorded for one answer never applies to another.
+	Revision string `json:"rev,omitempty"`
 	// Login is what `docker login` (or git, for the cluster's own user)
 	// stored for the cluster of Login.Fingerprint; it answers instead of
 	// the cluster's credentials while that cluster is the one in use.
@@ -63,7 +69,7 @@ func (e Entry) HasCluster() bool { return e.Username != "" }
 
 // ClearCluster removes the cluster answer, keeping what the user stored.
 func (e *Entry) ClearCluster() {
-	e.Username, e.Secret, e.Fingerprint, e.FetchedAt = "", "", "", time.Time{}
+	e.Username, e.Secret, e.Fingerprint, e.FetchedAt, e.Revision = "", "", "", time.Time{}, ""
 }
 
 // Empty reports whether nothing is left in the entry; such an entry is

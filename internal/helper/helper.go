@@ -7,13 +7,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fetchtime"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
@@ -23,6 +27,14 @@ type Cache interface {
 	Get(host string) (keyring.Entry, bool, error)
 	Put(host string, e keyring.Entry) error
 	Delete(host string) (existed bool, err error)
+}
+
+// FetchTimes records when the cluster last confirmed a host's cached
+// answer, outside the keyring, so that a read finding the same answer costs
+// no keyring write (gnome-keyring rewrites its whole file on each).
+type FetchTimes interface {
+	Get(host string) (fetchtime.Record, error)
+	Put(host string, r fetchtime.Record) error
 }
 
 // Cluster is one resolved kubeconfig context.
@@ -49,6 +61,9 @@ type Helper struct {
 	// Lock serialises cluster reads of one host across processes; nil
 	// means no lock. It returns nil when the lock could not be had.
 	Lock func(host string, timeout time.Duration) (release func())
+	// Fetched keeps fetch times outside the keyring; nil means every read
+	// of the cluster rewrites the keyring entry.
+	Fetched FetchTimes
 }
 
 var _ credentials.Helper = (*Helper)(nil)
@@ -103,7 +118,35 @@ func (h *Helper) age(at time.Time) time.Duration {
 	return age
 }
 
-func (h *Helper) fresh(e keyring.Entry) bool { return h.age(e.FetchedAt) < h.Settings.Fresh }
+// confirmedAt is when the cluster last confirmed e's answer: when it was
+// written to the keyring, or later when the fetch-time record of this very
+// answer (same revision, same cluster) says so. A record that is missing,
+// unreadable, not the user's, of another answer, older, or from the future
+// changes nothing: it can extend the life of the answer it names, never
+// make another answer look fresh. An answer fresh by its own time needs no
+// record, so a hit reads none.
+func (h *Helper) confirmedAt(host string, e keyring.Entry) time.Time {
+	at := e.FetchedAt
+	if h.Fetched == nil || e.Revision == "" || h.age(at) < h.Settings.Fresh {
+		return at
+	}
+	r, err := h.Fetched.Get(host)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			h.debugf("%s: fetch time record ignored: %v", host, err)
+		}
+		return at
+	}
+	if r.Revision != e.Revision || !sameCluster(r.Fingerprint, e.Fingerprint) ||
+		!r.FetchedAt.After(at) || r.FetchedAt.After(h.now().Add(time.Minute)) {
+		return at
+	}
+	return r.FetchedAt
+}
+
+// newRevision names one write of a cluster answer. It only has to differ
+// from the revisions before it, so no cryptographic source is needed.
+func newRevision() string { return strconv.FormatUint(rand.Uint64(), 36) }
 
 // sameCluster reports whether what was recorded for the cluster with
 // fingerprint recorded belongs to the cluster fp; nothing recorded (an
@@ -140,6 +183,12 @@ func (h *Helper) write(host string, change func(*keyring.Entry)) error {
 	if err != nil {
 		return err
 	}
+	return h.apply(host, e, ok, change)
+}
+
+// apply writes change over e, the host's entry as just read (ok: it
+// exists): nothing when change changes nothing.
+func (h *Helper) apply(host string, e keyring.Entry, ok bool, change func(*keyring.Entry)) error {
 	before := e.Clone()
 	change(&e)
 	if len(e.Users) == 0 {
@@ -149,9 +198,10 @@ func (h *Helper) write(host string, change func(*keyring.Entry)) error {
 	case reflect.DeepEqual(before, e):
 		return nil
 	case e.Empty():
-		if ok {
-			_, err = h.Cache.Delete(host)
+		if !ok {
+			return nil
 		}
+		_, err := h.Cache.Delete(host)
 		return err
 	default:
 		return h.Cache.Put(host, e)
@@ -247,24 +297,33 @@ func (h *Helper) login(v *view) *keyring.Credential {
 func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	entry := v.entry
 	same := entry.HasCluster() && sameCluster(entry.Fingerprint, v.fp)
-	if same && !force && h.fresh(entry) {
-		h.debugf("%s: cache hit (age %s)", v.host, h.age(entry.FetchedAt).Round(time.Second))
-		return entry, nil
+	var at time.Time // when the cluster last confirmed entry, if same
+	if same && !force {
+		at = h.confirmedAt(v.host, entry)
+		if h.age(at) < h.Settings.Fresh {
+			h.debugf("%s: cache hit (age %s)", v.host, h.age(at).Round(time.Second))
+			return entry, nil
+		}
 	}
 	// Parallel pushes start many gets at once: one reads the cluster while
 	// the others wait, then answer from what it cached. The wait and the
 	// read share the operation's deadline.
+	var base *keyring.Entry // the entry as read under the lock
+	var baseOK bool
 	if release := h.lock(v.host, time.Until(v.deadline)); release != nil {
 		defer release()
-		if e, ok := h.cached(v.host); ok && !force && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && h.fresh(e) {
-			h.debugf("%s: cached by a concurrent get", v.host)
-			return e, nil
+		if e, ok, err := h.Cache.Get(v.host); err == nil {
+			if ok && !force && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && h.age(h.confirmedAt(v.host, e)) < h.Settings.Fresh {
+				h.debugf("%s: cached by a concurrent get", v.host)
+				return e, nil
+			}
+			base, baseOK = &e, ok
 		}
 	}
 	creds, err := h.read(v)
 	if err != nil {
-		if same && !force && errors.Is(err, idpbuilder.ErrUnreachable) && h.age(entry.FetchedAt) < h.Settings.MaxStale {
-			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(entry.FetchedAt).Round(time.Second))
+		if same && !force && errors.Is(err, idpbuilder.ErrUnreachable) && h.age(at) < h.Settings.MaxStale {
+			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(at).Round(time.Second))
 			return entry, nil
 		}
 		return keyring.Entry{}, err
@@ -282,14 +341,39 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	}
 	fresh := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: fp, FetchedAt: h.now()}
 	if h.Cache != nil {
-		v.writeErr = h.write(v.host, func(e *keyring.Entry) {
-			e.Username, e.Secret, e.Fingerprint, e.FetchedAt = fresh.Username, fresh.Secret, fresh.Fingerprint, fresh.FetchedAt
-		})
+		if base == nil {
+			// Unlocked: re-read just before writing, to keep what another
+			// process wrote meanwhile.
+			v.writeErr = h.write(v.host, func(e *keyring.Entry) { h.cacheAnswer(v.host, e, fresh) })
+		} else {
+			// Under the lock every other writer waits: what was read after
+			// taking it is still what the keyring holds.
+			v.writeErr = h.apply(v.host, *base, baseOK, func(e *keyring.Entry) { h.cacheAnswer(v.host, e, fresh) })
+		}
 		if v.writeErr != nil {
 			h.debugf("%s: not cached: %v", v.host, v.writeErr)
 		}
 	}
 	return fresh, nil
+}
+
+// cacheAnswer puts ans, just read from the cluster, into e. When e already
+// holds the same answer from the same cluster, e is left as it is and only
+// the fetch time is recorded, outside the keyring, so the keyring is not
+// written. Otherwise, or when the record cannot be written, e's cluster
+// answer is replaced under a new revision; the rest of e stays.
+func (h *Helper) cacheAnswer(host string, e *keyring.Entry, ans keyring.Entry) {
+	if h.Fetched != nil && e.Revision != "" && e.HasCluster() && sameCluster(e.Fingerprint, ans.Fingerprint) &&
+		e.Username == ans.Username && e.Secret == ans.Secret {
+		err := h.Fetched.Put(host, fetchtime.Record{Fingerprint: ans.Fingerprint, Revision: e.Revision, FetchedAt: ans.FetchedAt})
+		if err == nil {
+			h.debugf("%s: the cluster's answer is unchanged: fetch time recorded, keyring not written", host)
+			return
+		}
+		h.debugf("%s: fetch time not recorded (%v): writing the keyring entry instead", host, err)
+	}
+	e.Username, e.Secret, e.Fingerprint, e.FetchedAt = ans.Username, ans.Secret, ans.Fingerprint, ans.FetchedAt
+	e.Revision = newRevision()
 }
 
 // read reads the secret with what is left of the operation's deadline.

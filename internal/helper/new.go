@@ -8,6 +8,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fetchtime"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
@@ -48,6 +49,11 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 		h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
 	}
 	if dir, err := lockfile.Dir(getenv); err == nil {
+		if h.Cache != nil {
+			// Fetch times live beside the locks, in the same folder of
+			// the user's (tmpfs under XDG_RUNTIME_DIR).
+			h.Fetched = fetchtime.New(dir)
+		}
 		h.Lock = func(host string, timeout time.Duration) func() {
 			release, err := lockfile.Acquire(filepath.Join(dir, lockfile.FileName(host)), timeout)
 			if err != nil {

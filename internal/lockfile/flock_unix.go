@@ -13,10 +13,11 @@ import (
 // creating or truncating whatever it points to.
 const noFollow = syscall.O_NOFOLLOW
 
-// checkDir refuses a lock folder that is not a real folder of the user's,
+// CheckDir refuses a lock folder that is not a real folder of the user's,
 // writable by nobody else: whoever can write there can plant the lock file
-// (a symbolic link to one of the user's files, or a lock they hold forever).
-func checkDir(dir string) error {
+// (a symbolic link to one of the user's files, or a lock they hold forever),
+// or the fetch-time records kept beside the locks (internal/fetchtime).
+func CheckDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
