@@ -47,8 +47,10 @@ changes only what differs. 'docker-credential-idpbuilder uninstall' undoes it.
 
 const uninstallHelp = `Removes what install added: credHelpers entries naming idpbuilder, the
 git config entries naming the helper (and the CA it set for git), the
-keyring entries, the CA files install wrote and the helper config. Every
-other setting stays. Safe to run twice.
+keyring entries, the CA files install wrote and the helper config; and
+in each cluster of the helper's table, the Secrets and ConfigMaps export
+wrote, with the ServiceAccount entries export added. Every other setting
+stays. Safe to run twice.
 `
 
 func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Installer, error) {
@@ -120,6 +122,8 @@ func uninstallCommand() cli.Command {
 func runUninstall(opts install.Options, stdout, stderr io.Writer, getenv func(string) string) int {
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
+		// The cluster's part first: the table says where to look.
+		quietly(func() error { uninstallExports(getenv, in.Settings.Timeout, opts.DryRun, stdout); return nil })
 		err = in.Uninstall(opts)
 	}
 	if err != nil {
@@ -161,7 +165,8 @@ func runStatus(opts status.Options, output string, stdout, stderr io.Writer, get
 		return exitError
 	}
 	var rep status.Report
-	err = quietly(func() (err error) { rep, err = status.Run(in, opts); return err })
+	checker := &status.Checker{Installer: in, Exports: exportedLister(in.Settings.Timeout)}
+	err = quietly(func() (err error) { rep, err = checker.Run(opts); return err })
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError

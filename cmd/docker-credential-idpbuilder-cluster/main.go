@@ -39,6 +39,7 @@ func app() cli.App {
 			uninstallCommand(),
 			statusCommand(),
 			refreshCommand(),
+			exportCommand(),
 			// read-secret parses its own arguments: companion.ParseRequest
 			// is the one definition of them.
 			{Name: companion.ReadSecretCommand, Run: runReadSecret},
@@ -47,7 +48,7 @@ func app() cli.App {
 }
 
 const about = `Run its commands through docker-credential-idpbuilder (install, uninstall,
-status, refresh; see 'docker-credential-idpbuilder help'). read-secret is
+status, refresh, export; see 'docker-credential-idpbuilder help'). read-secret is
 how the helper reads the secret on a cache miss.
 `
 

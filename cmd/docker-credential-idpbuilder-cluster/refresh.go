@@ -15,7 +15,9 @@ import (
 // refreshHelp follows the usage line cli writes; the flags follow it.
 const refreshHelp = `Re-reads the Gitea credentials from the cluster now and rewrites the keyring
 cache, for every registry the helper serves, or for --registry HOST only.
-Use it after the password changed (idpbuilder create --dev-password).
+Use it after the password changed (idpbuilder create --dev-password). It
+also updates the Secrets 'export' wrote into those clusters (found by their
+label, in all namespaces) whose credential is no longer the cluster's.
 
 --registry HOST with any of --context, --kubeconfig, --namespace, --secret
 records where HOST's credentials come from in the helper's config file. With
@@ -106,6 +108,7 @@ func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writ
 	}
 	defer restore()
 	failed := false
+	var refreshed []string
 	for _, host := range hosts {
 		res, err := h.Refresh(host)
 		if err != nil {
@@ -113,7 +116,12 @@ func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writ
 			failed = true
 			continue
 		}
+		refreshed = append(refreshed, host)
 		fmt.Fprintf(stdout, "refreshed %s: user %s from context %s; %s\n", res.Host, res.Username, res.Context, cacheNote(res))
+	}
+	// The Secrets export wrote into those clusters follow the same change.
+	if refreshExports(h.Table, refreshed, h.Settings.Timeout, stdout, stderr) {
+		failed = true
 	}
 	if failed {
 		return exitError

@@ -54,6 +54,8 @@ func forwardedUsage(command string) (args, summary string) {
 		return "[-o json]", "check every registry and say how to fix what fails"
 	case "refresh":
 		return "[flags]", "re-read the cluster now and rewrite the cache"
+	case "export":
+		return "[flags]", "write a pull/push Secret for pods (copies the Gitea admin credential)"
 	}
 	return "[flags]", ""
 }

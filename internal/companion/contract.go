@@ -22,7 +22,7 @@ const ReadSecretCommand = "read-secret"
 // companion links. Both programs' command tables are built from this list
 // (the companion's test checks it has each one), so a command added here
 // cannot be forgotten on either side.
-func Forwarded() []string { return []string{"install", "uninstall", "status", "refresh"} }
+func Forwarded() []string { return []string{"install", "uninstall", "status", "refresh", "export"} }
 
 // Request is one read of the Gitea secret, as the helper asks for it.
 type Request struct {

@@ -86,7 +86,7 @@ func TestParseRequestHelp(t *testing.T) {
 }
 
 func TestForwarded(t *testing.T) {
-	want := []string{"install", "uninstall", "status", "refresh"}
+	want := []string{"install", "uninstall", "status", "refresh", "export"}
 	if got := Forwarded(); !slices.Equal(got, want) {
 		t.Errorf("Forwarded() = %q, want %q", got, want)
 	}

@@ -63,6 +63,9 @@ type Checker struct {
 	Installer *install.Installer
 	// SystemRoots are the CAs the machine trusts; nil means the system's.
 	SystemRoots *x509.CertPool
+	// Exports, when set, lists the Secrets 'export' wrote for a registry;
+	// status shows them and says which are stale.
+	Exports ExportLister
 }
 
 // Run checks every registry in the helper's table with the machine's own
@@ -108,6 +111,9 @@ func (c *Checker) registry(table *config.Table, host string, opts Options) Regis
 		c.shadowCheck(host),
 		c.gitCheck(host, reg.Protocol),
 		c.pathCheck())
+	if ch, ok := c.exportCheck(host, reg); ok {
+		st.Checks = append(st.Checks, ch)
+	}
 	st.Checks = append(st.Checks, c.registryChecks(host, reg.Protocol, cl.ca, cl.username, cl.secret)...)
 	st.Usable = true
 	for _, ch := range st.Checks {

@@ -1,0 +1,61 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+)
+
+// Clientset is client-go's typed client for the context, for the command
+// that writes to the cluster (export): the same configuration and exec
+// plugin rules (no stdin) as the reads. Its own errors hold no text of the
+// kubeconfig's.
+func (c *Cluster) Clientset() (kubernetes.Interface, error) {
+	cfg, _, err := c.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ExecProvider != nil {
+		// stdin carries the credential-helper protocol, never a prompt.
+		cfg.ExecProvider.StdinUnavailable = true
+		cfg.ExecProvider.StdinUnavailableMessage = cli.Name + " runs without a terminal"
+	}
+	// Every call is bounded by a context; client-go's default rate limit
+	// would only slow down a loop over many namespaces.
+	cfg.QPS, cfg.Burst = 50, 100
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, c.notUsable(err)
+	}
+	return cs, nil
+}
+
+// Unreachable words an error of the typed client that is not an answer of
+// the API server (the network, an exec plugin that failed or hung) in fixed
+// words, as the reads do: the transport's own text may quote what the
+// server or the plugin printed. what says what the call was for ("write
+// secret ns/name"). A network failure wraps idpbuilder.ErrUnreachable.
+func (c *Cluster) Unreachable(ctx context.Context, err error, what string) error {
+	plugin := ""
+	if cfg, _, cerr := c.restConfig(); cerr == nil && cfg.ExecProvider != nil {
+		plugin = filepath.Base(cfg.ExecProvider.Command)
+	}
+	if plugin != "" && ctx.Err() != nil && !strings.Contains(err.Error(), "dial tcp") {
+		// client-go runs the plugin without the context: past the
+		// deadline, the plugin is what held the call.
+		return fmt.Errorf("%w: the exec credential plugin %q of context %q gave no credentials before the deadline (timed out); check that 'kubectl --context %s get ns' works",
+			idpbuilder.ErrUnreachable, plugin, c.ref.Context, c.ref.Context)
+	}
+	if msg := err.Error(); plugin != "" && strings.Contains(msg, "getting credentials: ") {
+		return fmt.Errorf("the exec credential plugin %q of context %q %s; check that 'kubectl --context %s get ns' works",
+			plugin, c.ref.Context, describePluginError(msg), c.ref.Context)
+	}
+	return fmt.Errorf("%w: cannot reach the API server of context %q at %s to %s (%s): is the idpbuilder cluster running?",
+		idpbuilder.ErrUnreachable, c.ref.Context, c.ref.Server, what, networkReason(ctx, err))
+}
