@@ -306,7 +306,6 @@ func (e *Exporter) Apply(ctx context.Context, r Request) error {
 	if r.CAConfigMap != "" {
 		want[annotationCAConfigMap] = r.CAConfigMap
 	}
-	e.line("note", "this copies the Gitea admin credential (%s) into namespace(s) %s: whoever can read Secrets there can push as its user", used, strings.Join(nss, ", "))
 	for _, ns := range nss {
 		if err := e.writeSecret(ctx, ns, r.Name, data, want); err != nil {
 			return err
@@ -322,6 +321,8 @@ func (e *Exporter) Apply(ctx context.Context, r Request) error {
 			}
 		}
 	}
+	// Said once it is true, so a refused export does not claim it.
+	e.line("note", "this copies the Gitea admin credential (%s) into namespace(s) %s: whoever can read Secrets there can push as its user", used, strings.Join(nss, ", "))
 	return nil
 }
 

@@ -436,7 +436,7 @@ func TestErrorsAreOneLineWithNoSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, cs, _ := exporter(giteaSecret(map[string]string{"username": "u", "password": password, "token": token}), ns("ci", nil))
+			e, cs, out := exporter(giteaSecret(map[string]string{"username": "u", "password": password, "token": token}), ns("ci", nil))
 			cs.PrependReactor("create", "secrets", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, tt.err })
 			err := e.Apply(context.Background(), Request{Namespaces: []string{"ci"}, Sources: defaultSource()})
 			if err == nil {
@@ -445,6 +445,9 @@ func TestErrorsAreOneLineWithNoSecret(t *testing.T) {
 			msg := err.Error()
 			if strings.Contains(msg, password) || strings.Contains(msg, token) || strings.ContainsAny(msg, "\r\n") || !strings.Contains(msg, tt.want) {
 				t.Fatalf("error %q: want one line with %q and no secret", msg, tt.want)
+			}
+			if strings.Contains(out.String(), "copies") {
+				t.Errorf("a refused export says it copied the credential: %s", out)
 			}
 		})
 	}
