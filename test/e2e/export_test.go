@@ -292,3 +292,31 @@ func TestUninstallRemovesExportedSecrets(t *testing.T) {
 	}
 	kubectl(t, "", "-n", other, "get", "secret", "idpbuilder-registry")
 }
+
+// TestExportAllNamespacesSelector: --all-namespaces with --selector writes
+// into the namespaces the API server's label selector matches, and no
+// other.
+func TestExportAllNamespacesSelector(t *testing.T) {
+	team := "team-" + randomHex(3)
+	a, b, c := exportNamespace(t), exportNamespace(t), exportNamespace(t)
+	kubectl(t, "", "label", "namespace", a, c, "export-e2e="+team)
+	u := installed(t)
+	res := u.helper("", "export", "--all-namespaces", "--selector", "export-e2e="+team)
+	if res.code != 0 {
+		t.Fatalf("export --all-namespaces: %+v", res)
+	}
+	for ns, want := range map[string]bool{a: true, b: false, c: true} {
+		got := kubectl(t, "", "-n", ns, "get", "secrets", "-l", "app.kubernetes.io/managed-by=docker-credential-idpbuilder", "-o", "name").stdout
+		if strings.Contains(got, "idpbuilder-registry") != want {
+			t.Errorf("namespace %s: %q (want a Secret: %v)", ns, got, want)
+		}
+	}
+	res = u.helper("", "export", "--all-namespaces", "--selector", "export-e2e=nobody-"+team)
+	if res.code != 1 || strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, "matches --selector") {
+		t.Fatalf("export with a selector that matches nothing: %+v", res)
+	}
+	res = u.helper("", "export", "--delete", "--all-namespaces", "--selector", "export-e2e="+team)
+	if left := kubectl(t, "", "get", "secrets", "-A", "-l", "app.kubernetes.io/managed-by=docker-credential-idpbuilder", "-o", "name").stdout; res.code != 0 || strings.TrimSpace(left) != "" {
+		t.Fatalf("export --delete --all-namespaces: %+v; left %q", res, left)
+	}
+}
