@@ -37,16 +37,18 @@ helper's table for that context, else the Localbuild's): each external
 host:port (what pods name in their image references) and the same name
 without the port (port 443 inside the cluster, where idpbuilder's kind
 configuration sends gitea.<host>:<port> and builders push).
-  --service-account NAME  adds the Secret to that ServiceAccount's
-                          imagePullSecrets, keeping every other entry
-  --ca-configmap NAME     writes the cluster's CA as a ConfigMap (key ca.crt)
-                          for kaniko --registry-certificate, BuildKit's
-                          config or buildah --cert-dir
+
+--service-account adds the Secret to that ServiceAccount's imagePullSecrets,
+keeping every other entry; --ca-configmap writes the cluster's CA as a
+ConfigMap (key ca.crt) for kaniko --registry-certificate, BuildKit's config
+or buildah --cert-dir.
+
 Everything it writes is labelled app.kubernetes.io/managed-by=
 docker-credential-idpbuilder: 'refresh' updates the Secrets after the
 password changed, 'status' lists them and says which are stale,
 'export --delete' and 'uninstall' remove exactly them (and only the
 ServiceAccount entries export added). It prints names, never a credential.
+The permissions it needs are README.md's idpbuilder-export Role.
 `
 
 // exportTimeout bounds one export: it may write into many namespaces.
@@ -68,7 +70,7 @@ func exportCommand() cli.Command {
 		fs.BoolVar(&f.req.AllNamespaces, "all-namespaces", false, "write into every namespace (narrowed by --selector)")
 		fs.StringVar(&f.req.Selector, "selector", "", "label `selector` on namespaces, with --all-namespaces (team=a,env!=prod)")
 		fs.StringVar(&f.req.Name, "name", export.DefaultName, "`name` of the Secret")
-		fs.StringVar(&f.req.ServiceAccount, "service-account", "", "add the Secret to this `ServiceAccount`'s imagePullSecrets in each namespace")
+		fs.StringVar(&f.req.ServiceAccount, "service-account", "", "add the Secret to ServiceAccount `name`'s imagePullSecrets in each namespace")
 		fs.StringVar(&f.req.CAConfigMap, "ca-configmap", "", "also write the cluster's CA as ConfigMap `name` (key ca.crt)")
 		fs.BoolVar(&f.remove, "delete", false, "remove the Secret (with its CA ConfigMap and the ServiceAccount entries export added) instead")
 		fs.StringArrayVar(&f.registries, "registry", nil, "registry `host:port` to export (repeatable; default: every registry of the cluster)")
