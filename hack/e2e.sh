@@ -38,7 +38,7 @@ stop_leftovers() {
   local dir part
   for dir in "$rigs"/*/; do
     [[ -d $dir ]] || continue
-    for part in dockerd.sh kube.sh gitea.sh; do
+    for part in buildkitd.sh dockerd.sh kube.sh gitea.sh; do
       RIG_DIR=${dir%/} "$repo/test/rig/$part" down >/dev/null 2>&1 || true
     done
   done

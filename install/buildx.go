@@ -27,6 +27,12 @@ func (in *Installer) BuildxConfigFile(dockerConfigDir string) string {
 // helper's table; buildx's default BuildKit configuration names it.
 func CAFile(table *config.Table) string { return caCopyFile(table) }
 
+// CABundleFile is the bundle (system roots plus the cluster's CA) that
+// --trust-ca writes for SSL_CERT_FILE.
+func CABundleFile(table *config.Table) string {
+	return filepath.Join(filepath.Dir(table.Path), "ca-bundle.pem")
+}
+
 // trustBuildx writes the cluster's CA into buildx's default BuildKit
 // configuration for the https hosts, so that docker-container and
 // kubernetes builders created from now on trust the registry (BuildKit
@@ -66,6 +72,9 @@ func (in *Installer) trustBuildx(rep *report, table *config.Table, hosts []strin
 		return
 	case changed:
 		rep.line("changed", "buildx default BuildKit config %s: trusts %s for %s (builders created from now on)", path, caFile, strings.Join(https, ", "))
+		// docker/buildx#2985, still so in v0.38: any default config makes
+		// `buildx create --driver remote` fail.
+		rep.line("note", "while %s exists, 'docker buildx create --driver remote' fails with \"setting config file is not supported\": move it aside for that one command", path)
 	default:
 		rep.line("ok", "buildx default BuildKit config %s: already trusts the CA", path)
 	}
@@ -82,7 +91,7 @@ func (in *Installer) noteOldBuilders(rep *report, hosts []string, caPEM, caFile 
 	}
 	for _, b := range builders {
 		for _, h := range hosts {
-			v := buildx.Assess(b, buildx.Registry{Host: h, CA: []byte(caPEM), CAFile: caFile, DefaultTrusts: true})
+			v := buildx.Assess(b, buildx.Registry{Host: h, CA: []byte(caPEM), CAFile: caFile, DefaultTrusts: true, ClientTrusts: true})
 			if !v.OK && !v.Unknown && v.Fix != "" {
 				rep.line("note", "buildx builder %s (%s) was made before and cannot push to %s; recreate it: %s", b.Name, b.Driver, h, v.Fix)
 				break

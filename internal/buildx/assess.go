@@ -22,6 +22,12 @@ type Registry struct {
 	// DefaultTrusts: buildkitd.default.toml trusts the CA for Host, so a
 	// builder created now gets it.
 	DefaultTrusts bool
+	// ClientTrusts: the shell's Go clients (buildx itself) trust the CA.
+	// For every driver but docker, buildx fetches the registry's token on
+	// the client side, with the system roots ($SSL_CERT_FILE).
+	ClientTrusts bool
+	// Bundle is the CA bundle install writes for SSL_CERT_FILE.
+	Bundle string
 }
 
 // Verdict is what one builder can do with one registry, and the fix.
@@ -58,8 +64,17 @@ func Assess(b Builder, reg Registry) Verdict {
 		v.OK = true
 		v.Notes = append(v.Notes, "pushes through dockerd, which uses /etc/docker/certs.d")
 		return v
+	}
+	// buildx asks the registry for a token itself for BuildKit (session
+	// auth): the CA must be trusted on this side too.
+	exportBundle := ""
+	if len(reg.CA) > 0 && !reg.ClientTrusts {
+		v.Problems = append(v.Problems, "buildx fetches the registry's token itself for this builder, and this shell does not trust the registry's CA: pushes fail with x509 errors at [auth]")
+		exportBundle = "export SSL_CERT_FILE=" + shellQuote(reg.Bundle)
+	}
+	switch {
 	case b.Driver == "remote":
-		v.Unknown = true
+		v.Unknown = exportBundle == ""
 		v.Notes = append(v.Notes, "a BuildKit daemon you run at "+v.Endpoint+": its configuration is not in buildx's files")
 		if len(reg.CA) > 0 {
 			v.Snippet = Snippet(reg.Host, reg.CAFile)
@@ -67,6 +82,9 @@ func Assess(b Builder, reg Registry) Verdict {
 		}
 		if reg.Loopback {
 			v.Fix = joinSentences(v.Fix, "the daemon must run in the host's network namespace to reach "+reg.Host)
+		}
+		if exportBundle != "" {
+			v.Fix = joinSentences(exportBundle+" (in your shell profile too)", v.Fix)
 		}
 		return v
 	case len(b.Nodes) == 0:
@@ -110,11 +128,17 @@ func Assess(b Builder, reg Registry) Verdict {
 			v.Notes = append(v.Notes, prefix+"runs in a cluster's pods: "+reg.Host+" must resolve to the registry there, not to loopback")
 		}
 	}
-	v.OK = caOK && netOK
-	if v.OK {
+	v.OK = caOK && netOK && exportBundle == ""
+	if caOK && netOK {
+		if exportBundle != "" {
+			v.Fix = exportBundle + " (in your shell profile too)"
+		}
 		return v
 	}
 	v.Fix = recreate(b, reg.Loopback && b.Driver == "docker-container")
+	if exportBundle != "" {
+		v.Fix = exportBundle + " && " + v.Fix
+	}
 	if !caOK && !reg.DefaultTrusts {
 		v.Fix = "run '" + cli.Name + " install --trust-ca', then " + v.Fix
 	}

@@ -82,7 +82,7 @@ func TestReadAndAssessBuilders(t *testing.T) {
 	if len(builders) != len(files) {
 		t.Fatalf("read %d builders, want %d", len(builders), len(files))
 	}
-	reg := Registry{Host: host, CA: ca, Loopback: true, CAFile: caFile, DefaultTrusts: true}
+	reg := Registry{Host: host, CA: ca, Loopback: true, CAFile: caFile, DefaultTrusts: true, ClientTrusts: true, Bundle: "/home/u/b.pem"}
 	tests := []struct {
 		builder      string
 		ok, unknown  bool
@@ -124,6 +124,20 @@ func TestReadAndAssessBuilders(t *testing.T) {
 	}
 	if v := Assess(byName["far"], reg); v.Snippet != Snippet(host, caFile) {
 		t.Errorf("remote snippet = %q", v.Snippet)
+	}
+	// buildx's own token fetch must trust the CA too, for every builder
+	// that is not dockerd.
+	untrusted := reg
+	untrusted.ClientTrusts = false
+	for name, fix := range map[string]string{
+		"healthy": "export SSL_CERT_FILE=/home/u/b.pem (in your shell profile too)",
+		"nonet":   "export SSL_CERT_FILE=/home/u/b.pem && docker buildx rm nonet && ",
+		"far":     "export SSL_CERT_FILE=/home/u/b.pem (in your shell profile too); add the lines below",
+	} {
+		v := Assess(byName[name], untrusted)
+		if v.OK || v.Unknown || !strings.Contains(strings.Join(v.Problems, " "), "buildx fetches the registry's token itself") || !strings.HasPrefix(v.Fix, fix) {
+			t.Errorf("%s, the shell not trusting the CA: %+v", name, v)
+		}
 	}
 	// Not loopback: a builder off the host network reaches the registry.
 	far := reg

@@ -2,6 +2,8 @@ package status
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -71,7 +73,9 @@ func (c *Checker) buildx(table *config.Table, opts Options) *Buildx {
 		if entry.Protocol == "http" {
 			continue
 		}
-		reg := buildx.Registry{Host: host, CA: []byte(c.clusterCA(entry)), Loopback: loopback(host, c.Installer.Settings.Timeout), CAFile: caFile}
+		ca := c.clusterCA(entry)
+		reg := buildx.Registry{Host: host, CA: []byte(ca), Loopback: loopback(host, c.Installer.Settings.Timeout),
+			CAFile: caFile, Bundle: install.CABundleFile(table), ClientTrusts: c.systemTrusts(ca)}
 		if _, changed, err := buildx.AddCA(defaults, len(defaults) > 0, host, caFile); err == nil && !changed {
 			reg.DefaultTrusts = true
 			bx.DefaultTrusts = append(bx.DefaultTrusts, host)
@@ -111,6 +115,28 @@ func (c *Checker) clusterCA(entry config.Registry) string {
 		return ""
 	}
 	return builds[0].SelfSignedCert
+}
+
+// systemTrusts reports whether this process's Go roots ($SSL_CERT_FILE,
+// else the system's), which buildx also uses, trust the CA (PEM).
+func (c *Checker) systemTrusts(caPEM string) bool {
+	roots := c.SystemRoots
+	if roots == nil {
+		var err error
+		if roots, err = x509.SystemCertPool(); err != nil {
+			return false
+		}
+	}
+	block, _ := pem.Decode([]byte(caPEM))
+	if block == nil {
+		return false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return false
+	}
+	_, err = cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	return err == nil
 }
 
 // loopback reports whether host's name resolves to a loopback address

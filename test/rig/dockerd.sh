@@ -139,6 +139,15 @@ cmd_up() {
 cmd_down() {
   # dockerd stops its own containerd on TERM.
   stop_pid_file "$STOP_TIMEOUT"
+  # A host-network container (buildx's BuildKit with network=host) leaves
+  # the host's network namespace bound at exec/netns/default after dockerd
+  # exits; unbound, the rig folder can be removed.
+  local ns
+  for ns in "$ddir"/exec/netns/*; do
+    if [[ -e $ns ]] && grep -qF " $ns " /proc/self/mountinfo; then
+      umount "$ns" || log "warning: could not unmount $ns"
+    fi
+  done
 }
 
 cmd_status() {
