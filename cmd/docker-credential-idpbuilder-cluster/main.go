@@ -12,6 +12,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/version"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
@@ -31,9 +32,10 @@ const (
 // has a summary: users run them through the helper, whose usage lists them.
 func app() cli.App {
 	return cli.App{
-		Name:  companion.Program,
-		Title: "the cluster side of " + name,
-		About: about,
+		Name:    companion.Program,
+		Title:   "the cluster side of " + name,
+		About:   about,
+		Version: printVersion,
 		Commands: []cli.Command{
 			installCommand(),
 			uninstallCommand(),
@@ -44,7 +46,9 @@ func app() cli.App {
 			// is the one definition of them.
 			{Name: companion.ReadSecretCommand, Run: runReadSecret},
 		},
-	}
+		// The helper forwards completion: the flags it completes are
+		// declared here.
+	}.WithCompletion(companion.Forwarded()...)
 }
 
 const about = `Run its commands through docker-credential-idpbuilder (install, uninstall,
@@ -53,8 +57,17 @@ how the helper reads the secret on a cache miss.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	self, _ := os.Executable()
+	args, ok := companion.AcceptHelper(args, version.Get().Version, self, stdout, stderr)
+	if !ok {
+		return exitError
+	}
 	return app().Run(args, stdin, stdout, stderr, getenv)
 }
+
+// printVersion prints the companion's stamp; the helper's version command
+// reads its first line.
+func printVersion(stdout, _ io.Writer) { version.Get().Write(stdout, companion.Program) }
 
 // resolveKube resolves a context and talks to it with client-go.
 func resolveKube(kubeconfigPath, context string) (helper.Cluster, error) {

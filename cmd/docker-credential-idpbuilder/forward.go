@@ -8,6 +8,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/version"
 )
 
 // forward runs a command of the companion program with the same arguments
@@ -20,7 +21,9 @@ func forward(command string) cli.RunFunc {
 			fmt.Fprintf(stderr, "%s: %s: %v\n", name, command, err)
 			return exitError
 		}
-		cmd := exec.Command(program, append([]string{command}, args...)...)
+		// The handshake first: a companion of another release refuses
+		// with one line instead of misreading the command.
+		cmd := exec.Command(program, companion.WithHelperVersion(version.Get().Version, append([]string{command}, args...))...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 		release := dieWithUs(cmd)
 		err = cmd.Run()

@@ -39,6 +39,10 @@ func app() cli.App {
 		args, summary := forwardedUsage(command)
 		a.Commands = append(a.Commands, cli.Command{Name: command, Args: args, Summary: summary, Run: forward(command)})
 	}
+	// The companion writes the script: the forwarded commands' flags are
+	// declared there.
+	a.Commands = append(a.Commands, cli.Command{Name: cli.CompletionCommand, Args: "SHELL",
+		Summary: "print the completion script for bash, zsh or fish", Run: forward(cli.CompletionCommand)})
 	return a
 }
 

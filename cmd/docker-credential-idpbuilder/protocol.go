@@ -3,31 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
-
-const modulePath = "github.com/cnoe-io/docker-credential-idpbuilder"
-
-// version is set with -ldflags "-X main.version=..." by release builds; go
-// install builds take it from the module's build info.
-var version = ""
-
-func printVersion(w io.Writer) {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-	}
-	// The same shape as the credentials package's own version line.
-	fmt.Fprintf(w, "%s (%s) %s\n", name, modulePath, v)
-}
 
 // serveProtocol runs one protocol verb. Errors go to stdout, where docker
 // reads them; the not-found text must stay exactly the library's.

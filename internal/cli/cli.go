@@ -63,8 +63,9 @@ type App struct {
 	Commands []Command
 	// About is the usage's text after the list of commands.
 	About string
-	// Version prints the version line; nil means no version command.
-	Version func(io.Writer)
+	// Version prints the version on stdout, warnings on stderr; nil means
+	// no version command.
+	Version func(stdout, stderr io.Writer)
 }
 
 // Run runs the command args names and returns the exit code.
@@ -88,7 +89,7 @@ func (a App) Run(args []string, stdin io.Reader, stdout, stderr io.Writer, geten
 			UsageError(stderr, "%q takes no arguments", name)
 			return ExitUsage
 		}
-		a.Version(stdout)
+		a.Version(stdout, stderr)
 		return ExitOK
 	}
 	c, ok := a.find(name)

@@ -43,7 +43,7 @@ func testApp() App {
 			{Name: "hidden", Run: record("hidden")},
 		},
 		About:   "ABOUT\n",
-		Version: func(w io.Writer) { io.WriteString(w, "v1\n") },
+		Version: func(w, _ io.Writer) { io.WriteString(w, "v1\n") },
 	}
 }
 
