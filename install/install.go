@@ -21,10 +21,9 @@ import (
 
 // Cluster is what install reads from the cluster.
 type Cluster interface {
-	Context() string
+	Discoverer
 	Fingerprint() string
-	Localbuilds(ctx context.Context) ([]idpbuilder.Localbuild, error)
-	ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error)
+	ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error)
 }
 
 // Options are the install command's flags.
@@ -104,7 +103,8 @@ type installRun struct {
 	rep          *report
 	ctx          context.Context
 	cluster      Cluster
-	found        discovery
+	kubeconfig   string // --kubeconfig made absolute
+	found        Discovery
 	hosts        []string
 	explicit     map[string]bool // hosts named with --registry
 	dockerConfig string
@@ -143,17 +143,30 @@ func (in *Installer) Install(opts Options) error {
 // resolve finds the kubeconfig context: --context, else kind-localdev,
 // else the current one.
 func (r *installRun) resolve() (err error) {
+	if r.kubeconfig = r.opts.Kubeconfig; r.kubeconfig != "" {
+		if r.kubeconfig, err = filepath.Abs(r.kubeconfig); err != nil {
+			return fmt.Errorf("--kubeconfig: %w", err)
+		}
+	}
 	r.cluster, err = r.in.Resolve(r.opts.Kubeconfig, r.opts.Context)
 	return err
 }
 
-// discover finds the registry hosts in the cluster's Localbuild, plus
-// --registry.
+// discover finds the registry hosts in the cluster's ready GiteaProviders,
+// else its Localbuild, plus --registry.
 func (r *installRun) discover() (err error) {
-	if r.found, err = r.in.discover(r.ctx, r.cluster, r.rep); err != nil {
+	if r.found, err = Discover(r.ctx, r.cluster); err != nil {
 		return err
 	}
-	if r.hosts, r.explicit, err = mergeHosts(r.found.hosts, r.opts.Registries); err != nil {
+	for _, n := range r.found.Notes {
+		r.rep.line(n.Level, "%s", n.Text)
+	}
+	for _, f := range r.found.Registries {
+		if f.FromProvider() {
+			r.rep.line("ok", "%s: from %s (secret %s)", f.Host, f.Source, f.Secret)
+		}
+	}
+	if r.hosts, r.explicit, err = mergeHosts(r.found.Hosts(), r.opts.Registries); err != nil {
 		return err
 	}
 	if len(r.hosts) == 0 {
@@ -176,7 +189,7 @@ func (r *installRun) readSecret() (err error) {
 	if r.table, err = r.in.loadTable(); err != nil {
 		return err
 	}
-	r.creds, err = readSecrets(r.ctx, r.cluster, r.rep, r.table, r.hosts)
+	r.creds, err = readSecrets(r.ctx, r.cluster, r.rep, r.hosts, func(h string) idpbuilder.SecretRef { return r.entry(h).SecretRef() })
 	return err
 }
 
@@ -195,20 +208,13 @@ func (r *installRun) checkCA() error {
 	if !r.opts.TrustCA || !slices.ContainsFunc(r.hosts, func(h string) bool { return r.protocol(h) != "http" }) {
 		return nil
 	}
-	_, err := parseCA(r.found.caPEM)
+	_, err := parseCA(r.found.CAPEM)
 	return err
 }
 
 // recordTable records host -> context in the helper's table.
 func (r *installRun) recordTable() error {
-	kubeconfig := r.opts.Kubeconfig
-	if kubeconfig != "" {
-		var err error
-		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
-			return fmt.Errorf("--kubeconfig: %w", err)
-		}
-	}
-	changed := recordHosts(r.table, r.hosts, config.Registry{Context: r.cluster.Context(), Kubeconfig: kubeconfig}, r.protocol)
+	changed := recordHosts(r.table, r.hosts, r.entry)
 	if changed && !r.opts.DryRun {
 		if err := r.table.Save(); err != nil {
 			return err
@@ -229,10 +235,10 @@ func (r *installRun) trustCA() error {
 		return nil
 	}
 	before := len(r.table.Installed)
-	err := r.in.trustCA(r.rep, r.table, r.hosts, r.found.caPEM, r.opts)
+	err := r.in.trustCA(r.rep, r.table, r.hosts, r.found.CAPEM, r.opts)
 	if err == nil {
 		// BuildKit reads no certs.d: builders get the CA from buildx.
-		r.in.trustBuildx(r.rep, r.table, r.hosts, r.found.caPEM, r.opts)
+		r.in.trustBuildx(r.rep, r.table, r.hosts, r.found.CAPEM, r.opts)
 	}
 	if len(r.table.Installed) != before && !r.opts.DryRun {
 		// Even when a later file failed: uninstall removes what was written.
@@ -305,34 +311,32 @@ func (r *installRun) checkPath() error {
 	return nil
 }
 
-// readSecrets reads, once each, the secrets the hosts' table entries name
-// (idpbuilder's by default), and gives each host its credentials.
-func readSecrets(ctx context.Context, kc Cluster, rep *report, table *config.Table, hosts []string) (map[string]idpbuilder.Credentials, error) {
-	type ref struct{ namespace, name string }
-	read := map[ref]idpbuilder.Credentials{}
+// readSecrets reads, once each, the secrets the hosts' entries will name
+// (ref: idpbuilder's by default), and gives each host its credentials.
+func readSecrets(ctx context.Context, kc Cluster, rep *report, hosts []string, ref func(host string) idpbuilder.SecretRef) (map[string]idpbuilder.Credentials, error) {
+	read := map[idpbuilder.SecretRef]idpbuilder.Credentials{}
 	out := make(map[string]idpbuilder.Credentials, len(hosts))
 	for _, h := range hosts {
-		reg := table.Registries[h].WithDefaults()
-		r := ref{reg.Namespace, reg.Secret}
+		r := ref(h)
 		creds, ok := read[r]
 		if !ok {
 			var err error
-			if creds, err = kc.ReadSecret(ctx, r.namespace, r.name); err != nil {
+			if creds, err = kc.ReadSecret(ctx, r); err != nil {
 				return nil, err
 			}
 			read[r] = creds
-			rep.line("ok", "secret %s/%s in context %s is readable (user %s)", r.namespace, r.name, kc.Context(), creds.Username)
+			rep.line("ok", "secret %s/%s in context %s is readable (user %s)", r.Namespace, r.Name, kc.Context(), creds.Username)
 		}
 		out[h] = creds
 	}
 	return out, nil
 }
 
-// protocol is what the table records for host: what the Localbuild states
+// protocol is what the table records for host: what the cluster states
 // for its own hosts ("http", or https, left out), else what the entry says.
 func (r *installRun) protocol(host string) string {
-	if r.found.protocol != "" && slices.Contains(r.found.hosts, host) {
-		if r.found.protocol == "http" {
+	if f, ok := r.found.Lookup(host); ok && f.Protocol != "" {
+		if f.Protocol == "http" {
 			return "http"
 		}
 		return ""
@@ -340,11 +344,29 @@ func (r *installRun) protocol(host string) string {
 	return r.table.Registries[host].Protocol
 }
 
-// recordHosts points each host's table entry at the cluster install read
-// (context and kubeconfig), merging: what else the entry records (the
-// namespace and secret set with refresh) stays, and the protocol becomes
-// protocol(host). It reports whether the table changed.
-func recordHosts(table *config.Table, hosts []string, source config.Registry, protocol func(host string) string) bool {
+// entry is host's table entry as install records it: pointed at the
+// cluster install read (context and kubeconfig), with the protocol the
+// cluster states, and the secret and keys a GiteaProvider states. For the
+// other hosts the namespace and secret the entry records (set with refresh)
+// stay, except a GiteaProvider's, which no longer applies once the host
+// comes from the Localbuild.
+func (r *installRun) entry(host string) config.Registry {
+	next := r.table.Registries[host]
+	next.Context, next.Kubeconfig, next.Protocol = r.cluster.Context(), r.kubeconfig, r.protocol(host)
+	f, ok := r.found.Lookup(host)
+	switch {
+	case ok && f.FromProvider():
+		s := f.Secret
+		next.Namespace, next.Secret, next.UsernameKey, next.PasswordKey, next.Username = s.Namespace, s.Name, s.UsernameKey, s.PasswordKey, s.Username
+	case ok && (next.UsernameKey != "" || next.PasswordKey != "" || next.Username != ""):
+		next.Namespace, next.Secret, next.UsernameKey, next.PasswordKey, next.Username = "", "", "", "", ""
+	}
+	return next
+}
+
+// recordHosts sets each host's table entry to entry(host). It reports
+// whether the table changed.
+func recordHosts(table *config.Table, hosts []string, entry func(host string) config.Registry) bool {
 	changed := !table.FromFile
 	if !table.FromFile {
 		// The built-in default only stood in for a missing file.
@@ -352,8 +374,7 @@ func recordHosts(table *config.Table, hosts []string, source config.Registry, pr
 	}
 	for _, h := range hosts {
 		cur, ok := table.Registries[h]
-		next := cur
-		next.Context, next.Kubeconfig, next.Protocol = source.Context, source.Kubeconfig, protocol(h)
+		next := entry(h)
 		if !ok || next != cur {
 			table.Registries[h] = next
 			changed = true

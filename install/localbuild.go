@@ -14,44 +14,42 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
-// discovery is what the cluster's Localbuild says about its registry.
-type discovery struct {
-	hosts []string
-	// protocol is "http" or "https" as the Localbuild states it, empty when
-	// it states none (or there is no Localbuild).
-	protocol string
-	caPEM    string
-}
-
-// discover finds the registry hosts from the Localbuild objects. A cluster
-// without the resource (an older idpbuilder) gives the default host.
-func (in *Installer) discover(ctx context.Context, kc Cluster, rep *report) (discovery, error) {
+// fromLocalbuild finds the registry hosts from the Localbuild objects. A
+// cluster without the resource (an older idpbuilder) gives the default host.
+func fromLocalbuild(ctx context.Context, kc Discoverer) (Discovery, error) {
+	var d Discovery
 	builds, err := kc.Localbuilds(ctx)
 	if errors.Is(err, idpbuilder.ErrNoLocalbuildResource) {
-		rep.line("warning", "context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), idpbuilder.DefaultRegistry)
-		return discovery{hosts: []string{idpbuilder.DefaultRegistry}}, nil
+		d.warn("context %s has no Localbuild resource (older idpbuilder?): using %s", kc.Context(), idpbuilder.DefaultRegistry)
+		d.Registries = []Found{{Host: idpbuilder.DefaultRegistry, Source: SourceDefault}}
+		return d, nil
 	}
 	if err != nil {
-		return discovery{}, err
+		return Discovery{}, err
 	}
 	if len(builds) == 0 {
-		rep.line("warning", "context %s has no Localbuild object: using %s", kc.Context(), idpbuilder.DefaultRegistry)
-		return discovery{hosts: []string{idpbuilder.DefaultRegistry}}, nil
+		d.warn("context %s has no Localbuild object: using %s", kc.Context(), idpbuilder.DefaultRegistry)
+		d.Registries = []Found{{Host: idpbuilder.DefaultRegistry, Source: SourceDefault}}
+		return d, nil
 	}
 	// idpbuilder uses the first Localbuild; one cluster normally has one.
 	lb := builds[0]
 	if len(builds) > 1 {
-		rep.line("warning", "context %s has %d Localbuild objects; using %s, as idpbuilder does", kc.Context(), len(builds), lb.Name)
+		d.warn("context %s has %d Localbuild objects; using %s, as idpbuilder does", kc.Context(), len(builds), lb.Name)
 	}
 	if err := validateLocalbuild(lb); err != nil {
-		return discovery{}, err
+		return Discovery{}, err
 	}
 	lb.Protocol = strings.ToLower(lb.Protocol)
 	hosts := RegistryHosts(lb)
 	if lb.UsePathRouting {
-		rep.line("warning", "Localbuild %s uses path routing; Gitea's registry needs subdomain routing (idpbuilder create without --use-path-routing), so pushes to %s may fail", lb.Name, hosts[0])
+		d.warn("Localbuild %s uses path routing; Gitea's registry needs subdomain routing (idpbuilder create without --use-path-routing), so pushes to %s may fail", lb.Name, hosts[0])
 	}
-	return discovery{hosts: hosts, protocol: lb.Protocol, caPEM: lb.SelfSignedCert}, nil
+	for _, h := range hosts {
+		d.Registries = append(d.Registries, Found{Host: h, Protocol: lb.Protocol, Source: "Localbuild " + lb.Name})
+	}
+	d.CAPEM = lb.SelfSignedCert
+	return d, nil
 }
 
 // validateLocalbuild treats the fields that name the registry as the user

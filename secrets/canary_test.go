@@ -199,7 +199,7 @@ func TestNoSecretInAnyError(t *testing.T) {
 			start := time.Now()
 			c, err := Resolve(path, "")
 			if err == nil {
-				_, err = c.ReadSecret(ctx, "gitea", "gitea-credential")
+				_, err = c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			}
 			if err == nil {
 				t.Fatal("the read succeeded")

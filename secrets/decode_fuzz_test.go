@@ -79,7 +79,7 @@ func FuzzSecretDecode(f *testing.F) {
 		if status < 100 || status > 599 {
 			status = 200
 		}
-		creds, err := cannedCluster(status, body).ReadSecret(context.Background(), "gitea", "gitea-credential")
+		creds, err := cannedCluster(status, body).ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 		if err != nil {
 			oneLine(t, "ReadSecret", err)
 			// Whatever password the body would give must not be echoed.

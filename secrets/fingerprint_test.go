@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
@@ -45,7 +46,7 @@ func TestReadSecretFingerprintIsWhatWasContacted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			creds, err := c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+			creds, err := c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +69,7 @@ func TestReadSecretFingerprintIsWhatWasContacted(t *testing.T) {
 	if err := os.WriteFile(path, []byte(clusterWith("    certificate-authority-data: "+b64(caOf(srv))+"\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	creds, err := c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	creds, err := c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -371,11 +371,14 @@ func do(ctx context.Context, client *http.Client, req *http.Request, inPlugin fu
 	return a.resp, a.err
 }
 
-// ReadSecret fetches namespace/name and returns its username and password
-// keys. ctx bounds the whole read, exec credential plugins included.
-func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
-	what := "secret " + namespace + "/" + name
-	body, fp, err := c.get(ctx, what, "api", "v1", "namespaces", namespace, "secrets", name)
+// ReadSecret fetches the secret ref names and returns the user name (ref's
+// fixed one, else its username key) and the password of its password key;
+// empty keys mean idpbuilder's. ctx bounds the whole read, exec credential
+// plugins included.
+func (c *Cluster) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
+	ref = ref.WithDefaults()
+	what := "secret " + ref.Namespace + "/" + ref.Name
+	body, fp, err := c.get(ctx, what, "api", "v1", "namespaces", ref.Namespace, "secrets", ref.Name)
 	if IsNotFound(err) {
 		return idpbuilder.Credentials{}, fmt.Errorf("%w: is this an idpbuilder cluster with Gitea installed?", err)
 	}
@@ -386,13 +389,16 @@ func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (idpbu
 	if err := json.Unmarshal(body, &s); err != nil {
 		return idpbuilder.Credentials{}, fmt.Errorf("%s from context %q is not a valid Secret object", what, c.ref.Context)
 	}
-	creds := idpbuilder.Credentials{Username: string(s.Data["username"]), Password: string(s.Data["password"]), Fingerprint: fp}
+	creds := idpbuilder.Credentials{Username: ref.Username, Password: string(s.Data[ref.PasswordKey]), Fingerprint: fp}
 	var missing []string
 	if creds.Username == "" {
-		missing = append(missing, "username")
+		creds.Username = string(s.Data[ref.UsernameKey])
+		if creds.Username == "" {
+			missing = append(missing, ref.UsernameKey)
+		}
 	}
 	if creds.Password == "" {
-		missing = append(missing, "password")
+		missing = append(missing, ref.PasswordKey)
 	}
 	if len(missing) > 0 {
 		return idpbuilder.Credentials{}, fmt.Errorf("%s in context %q has no %s key: is it idpbuilder's Gitea credential?", what, c.ref.Context, strings.Join(missing, " or "))

@@ -126,7 +126,7 @@ func TestReadSecret(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			start := time.Now()
-			got, err := c.ReadSecret(ctx, "gitea", "gitea-credential")
+			got, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if elapsed := time.Since(start); elapsed > time.Second {
 				t.Errorf("ReadSecret took %s, the deadline was 300ms", elapsed)
 			}
@@ -163,7 +163,7 @@ func TestReadSecretServerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	_, err = c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 	if !errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), "is the idpbuilder cluster running?") {
 		t.Fatalf("error = %v", err)
 	}
@@ -175,7 +175,7 @@ func TestReadSecretUntrustedCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	_, err = c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 	if err == nil || errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), "certificate the kubeconfig's CA does not trust") {
 		t.Fatalf("error = %v", err)
 	}
@@ -318,7 +318,7 @@ func TestExecPluginRunsWithoutStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	got, err := c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 	if err != nil || got.Password != "via-exec" {
 		t.Fatalf("ReadSecret with an exec plugin = %+v, %v", got, err)
 	}
@@ -327,7 +327,7 @@ func TestExecPluginRunsWithoutStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.ReadSecret(context.Background(), "gitea", "gitea-credential")
+	_, err = c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 	if err == nil || !strings.Contains(err.Error(), "exec credential plugin") || !strings.Contains(err.Error(), "interactive mode") || errors.Is(err, idpbuilder.ErrUnreachable) {
 		t.Fatalf("ReadSecret with an interactive plugin: %v", err)
 	}

@@ -31,6 +31,9 @@ Flags:
       --kubeconfig=PATH   kubeconfig file (default $KUBECONFIG, else ~/.kube/config)
       --namespace=NAME    namespace of the secret (default gitea)
       --secret=NAME       name of the secret (default gitea-credential)
+      --username-key=KEY  the secret's key holding the user name (default username)
+      --password-key=KEY  the secret's key holding the password (default password)
+      --username=NAME     the user name, when the secret holds only the password
       --timeout=DURATION  deadline for the whole read (default 5s)
 `
 
@@ -44,16 +47,15 @@ func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(
 		cli.UsageError(stderr, "%v", err)
 		return exitUsage
 	}
-	if req.Namespace == "" {
-		req.Namespace = idpbuilder.DefaultNamespace
-	}
-	if req.Secret == "" {
-		req.Secret = idpbuilder.DefaultSecret
+	ref := idpbuilder.SecretRef{Namespace: req.Namespace, Name: req.Secret, UsernameKey: req.UsernameKey, PasswordKey: req.PasswordKey, Username: req.Username}
+	if err := ref.Check(); err != nil {
+		cli.UsageError(stderr, "%s: %v", companion.ReadSecretCommand, err)
+		return exitUsage
 	}
 	if req.Timeout == 0 {
 		req.Timeout = config.DefaultSettings().Timeout
 	}
-	reply := readSecretQuietly(req.Kubeconfig, req.Context, req.Namespace, req.Secret, req.Timeout)
+	reply := readSecretQuietly(req.Kubeconfig, req.Context, ref, req.Timeout)
 	json.NewEncoder(stdout).Encode(reply)
 	if reply.Error != "" {
 		return exitError
@@ -63,13 +65,13 @@ func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(
 
 // readSecretQuietly reads the secret with the process's stderr quiet (see
 // quietStderr); the reply carries the error, in words that hold no secret.
-func readSecretQuietly(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) companion.Reply {
+func readSecretQuietly(kubeconfig, kubeContext string, ref idpbuilder.SecretRef, timeout time.Duration) companion.Reply {
 	restore, err := quietStderr()
 	if err != nil {
 		return companion.Reply{Error: err.Error()}
 	}
 	defer restore()
-	return readSecret(kubeconfig, kubeContext, namespace, secret, timeout)
+	return readSecret(kubeconfig, kubeContext, ref, timeout)
 }
 
 // quietStderr points os.Stderr at the null device until restore is called.
@@ -91,14 +93,14 @@ func quietStderr() (restore func(), err error) {
 	}, nil
 }
 
-func readSecret(kubeconfig, kubeContext, namespace, secret string, timeout time.Duration) companion.Reply {
+func readSecret(kubeconfig, kubeContext string, ref idpbuilder.SecretRef, timeout time.Duration) companion.Reply {
 	c, err := secrets.Resolve(kubeconfig, kubeContext)
 	if err != nil {
 		return companion.Reply{Error: err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	creds, err := c.ReadSecret(ctx, namespace, secret)
+	creds, err := c.ReadSecret(ctx, ref)
 	if err != nil {
 		return companion.Reply{Error: err.Error(), Unreachable: errors.Is(err, idpbuilder.ErrUnreachable)}
 	}

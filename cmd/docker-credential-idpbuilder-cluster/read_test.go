@@ -159,6 +159,8 @@ func TestReadSecretCommandLine(t *testing.T) {
 		{"a flag twice", []string{"--context=a", "--context=b"}, exitUsage, "", "given twice"},
 		{"a stray argument", []string{"--context=a", "now"}, exitUsage, "", `unexpected argument "now"`},
 		{"a bad timeout", []string{"--context=a", "--timeout=5"}, exitUsage, "", "not a positive duration"},
+		{"a bad password key", []string{"--context=a", "--password-key=a/b"}, exitUsage, "", "secret password key"},
+		{"a bad namespace", []string{"--context=a", "--namespace=../x"}, exitUsage, "", "secret namespace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -27,7 +27,7 @@ type fuzzCluster struct{ err error }
 
 func (fuzzCluster) Context() string     { return "kind-localdev" }
 func (fuzzCluster) Fingerprint() string { return "fp-1" }
-func (c fuzzCluster) ReadSecret(context.Context, string, string) (idpbuilder.Credentials, error) {
+func (c fuzzCluster) ReadSecret(context.Context, idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
 	if c.err != nil {
 		return idpbuilder.Credentials{}, c.err
 	}

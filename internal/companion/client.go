@@ -102,8 +102,8 @@ func (r *Client) Context() string { return r.Ref.Context }
 // Fingerprint identifies the cluster.
 func (r *Client) Fingerprint() string { return r.Ref.Fingerprint }
 
-// ReadSecret runs Program to read namespace/name; ctx bounds it.
-func (r *Client) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
+// ReadSecret runs Program to read the secret ref names; ctx bounds it.
+func (r *Client) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
 	program := r.Program
 	if program == "" {
 		var err error
@@ -111,7 +111,16 @@ func (r *Client) ReadSecret(ctx context.Context, namespace, name string) (idpbui
 			return idpbuilder.Credentials{}, err
 		}
 	}
-	req := Request{Kubeconfig: r.Ref.Kubeconfig, Context: r.Ref.Context, Namespace: namespace, Secret: name}
+	ref = ref.WithDefaults()
+	namespace, name := ref.Namespace, ref.Name
+	req := Request{Kubeconfig: r.Ref.Kubeconfig, Context: r.Ref.Context, Namespace: namespace, Secret: name, Username: ref.Username}
+	// idpbuilder's own keys go unsaid: the command line stays what it was.
+	if ref.UsernameKey != idpbuilder.DefaultUsernameKey {
+		req.UsernameKey = ref.UsernameKey
+	}
+	if ref.PasswordKey != idpbuilder.DefaultPasswordKey {
+		req.PasswordKey = ref.PasswordKey
+	}
 	if deadline, ok := ctx.Deadline(); ok {
 		// The program keeps its own deadline a little shorter, so it
 		// answers with its reason before it is killed.

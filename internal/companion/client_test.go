@@ -116,7 +116,7 @@ func TestReadSecretThroughTheProgram(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()
-			creds, err := c.ReadSecret(ctx, "gitea", "gitea-credential")
+			creds, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +163,7 @@ func TestReadSecretFailures(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
 			defer cancel()
 			start := time.Now()
-			creds, err := c.ReadSecret(ctx, "gitea", "gitea-credential")
+			creds, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			took := time.Since(start)
 			if err == nil || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("got %+v, %v; want a one-line error", creds, err)
@@ -204,7 +204,7 @@ func TestReadSecretMissingProgram(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, err := c.ReadSecret(ctx, "gitea", "gitea-credential")
+			_, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if err == nil || !strings.Contains(err.Error(), Program) || !strings.Contains(err.Error(), "install both programs (go install github.com/cnoe-io/docker-credential-idpbuilder/cmd/...@latest)") {
 				t.Fatalf("err = %v; want one naming %s and how to install both programs", err, Program)
 			}

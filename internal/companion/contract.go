@@ -33,6 +33,13 @@ type Request struct {
 	Context   string
 	Namespace string
 	Secret    string
+	// UsernameKey and PasswordKey name the secret's keys; empty means
+	// idpbuilder's (username, password).
+	UsernameKey string
+	PasswordKey string
+	// Username, when set, is the user name; the secret then needs only the
+	// password key.
+	Username string
 	// Timeout bounds the whole read, exec credential plugins included; zero
 	// means the companion's default.
 	Timeout time.Duration
@@ -49,6 +56,9 @@ func (r Request) Args() []string {
 		{"kubeconfig", r.Kubeconfig},
 		{"namespace", r.Namespace},
 		{"secret", r.Secret},
+		{"username-key", r.UsernameKey},
+		{"password-key", r.PasswordKey},
+		{"username", r.Username},
 	} {
 		if f.value != "" {
 			args = append(args, "--"+f.name+"="+f.value)
@@ -75,6 +85,9 @@ func ParseRequest(args []string) (Request, error) {
 	fs.Var(&once{dst: &r.Kubeconfig}, "kubeconfig", "kubeconfig file")
 	fs.Var(&once{dst: &r.Namespace}, "namespace", "namespace of the secret")
 	fs.Var(&once{dst: &r.Secret}, "secret", "name of the secret")
+	fs.Var(&once{dst: &r.UsernameKey}, "username-key", "the secret's key holding the user name")
+	fs.Var(&once{dst: &r.PasswordKey}, "password-key", "the secret's key holding the password")
+	fs.Var(&once{dst: &r.Username}, "username", "the user name, when the secret holds only the password")
 	timeout := &once{}
 	fs.Var(timeout, "timeout", "deadline for the whole read")
 	if err := fs.Parse(args); err != nil {

@@ -18,6 +18,8 @@ func TestRequestRoundTrip(t *testing.T) {
 	}{
 		{"context only", Request{Context: "kind-localdev"}},
 		{"every field", Request{Context: "kind-localdev", Kubeconfig: "/home/u/.kube/config", Namespace: "gitea", Secret: "gitea-credential", Timeout: 4950 * time.Millisecond}},
+		{"a GiteaProvider's keys", Request{Context: "kind-localdev", Namespace: "gitea-system", Secret: "my-admin", PasswordKey: "adminPassword", Username: "giteaAdmin"}},
+		{"both keys", Request{Context: "kind-localdev", UsernameKey: "user", PasswordKey: "-pass"}},
 		{"spaces", Request{Context: "ctx with spaces", Kubeconfig: "/home/u/my configs/kube config", Namespace: "n s", Secret: " "}},
 		{"equals signs", Request{Context: "a=b", Kubeconfig: "/k/kube=config", Namespace: "=", Secret: "x==y"}},
 		{"values that look like flags", Request{Context: "--context", Kubeconfig: "-", Namespace: "-h", Secret: "--timeout=1s"}},

@@ -23,6 +23,9 @@ type Cluster struct {
 	// Builds and BuildsErr are what Localbuilds answers.
 	Builds    []idpbuilder.Localbuild
 	BuildsErr error
+	// Providers and ProvidersErr are what GiteaProviders answers.
+	Providers    []idpbuilder.GiteaProvider
+	ProvidersErr error
 	// OnRead, when set, runs inside ReadSecret before it answers: a test
 	// can block a read there, or race another call against it.
 	OnRead func(ctx context.Context)
@@ -30,6 +33,8 @@ type Cluster struct {
 	mu sync.Mutex
 	// SecretsRead lists the namespace/name of every secret read.
 	SecretsRead []string
+	// Refs lists every secret read with its keys, defaults filled.
+	Refs []idpbuilder.SecretRef
 }
 
 // NewCluster returns a cluster whose secret holds giteaAdmin and password.
@@ -46,9 +51,11 @@ func (c *Cluster) Context() string {
 
 func (c *Cluster) Fingerprint() string { return c.FP }
 
-func (c *Cluster) ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error) {
+func (c *Cluster) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
+	ref = ref.WithDefaults()
 	c.mu.Lock()
-	c.SecretsRead = append(c.SecretsRead, namespace+"/"+name)
+	c.SecretsRead = append(c.SecretsRead, ref.Namespace+"/"+ref.Name)
+	c.Refs = append(c.Refs, ref)
 	c.mu.Unlock()
 	if c.OnRead != nil {
 		c.OnRead(ctx)
@@ -72,6 +79,10 @@ func (c *Cluster) Reads() int {
 
 func (c *Cluster) Localbuilds(context.Context) ([]idpbuilder.Localbuild, error) {
 	return c.Builds, c.BuildsErr
+}
+
+func (c *Cluster) GiteaProviders(context.Context) ([]idpbuilder.GiteaProvider, error) {
+	return c.Providers, c.ProvidersErr
 }
 
 // String names the fake in test failures; it never shows the password.

@@ -42,7 +42,9 @@ type Cluster interface {
 	Context() string
 	// Fingerprint identifies the cluster without a network call.
 	Fingerprint() string
-	ReadSecret(ctx context.Context, namespace, name string) (idpbuilder.Credentials, error)
+	// ReadSecret reads the credentials ref names (idpbuilder's keys for
+	// those it leaves empty).
+	ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error)
 }
 
 // Resolver finds the cluster of a kubeconfig and context, with no network
@@ -387,7 +389,7 @@ func (h *Helper) read(v *view) (idpbuilder.Credentials, error) {
 	h.debugf("%s: reading secret %s/%s from context %q", v.host, v.reg.Namespace, v.reg.Secret, v.src.Context())
 	ctx, cancel := context.WithDeadline(context.Background(), v.deadline)
 	defer cancel()
-	return v.src.ReadSecret(ctx, v.reg.Namespace, v.reg.Secret)
+	return v.src.ReadSecret(ctx, v.reg.SecretRef())
 }
 
 // RefreshResult says what Refresh did, for the user; it never holds the

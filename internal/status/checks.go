@@ -39,7 +39,7 @@ func (c *Checker) clusterChecks(host string, reg config.Registry) clusterFinding
 		return f
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
-	creds, err := kc.ReadSecret(ctx, reg.Namespace, reg.Secret)
+	creds, err := kc.ReadSecret(ctx, reg.SecretRef())
 	if err != nil {
 		f.checks = append(f.checks, Check{Name: "secret", Detail: err.Error(), Fix: "start the cluster (idpbuilder create) or grant 'get' on the secret", Blocking: true})
 	} else {
@@ -50,6 +50,7 @@ func (c *Checker) clusterChecks(host string, reg config.Registry) clusterFinding
 	if builds, err := kc.Localbuilds(ctx); err == nil && len(builds) > 0 {
 		f.ca = builds[0].SelfSignedCert
 	}
+	f.checks = append(f.checks, sourceCheck(ctx, kc, host, reg))
 	cancel()
 	f.checks = append(f.checks, c.cacheCheck(host, kc.Fingerprint()))
 	if l, ok := c.login(host, kc.Fingerprint()); ok {
@@ -176,4 +177,33 @@ func (c *Checker) pathCheck() Check {
 		return Check{Name: "path", Detail: err.Error(), Blocking: true}
 	}
 	return Check{Name: "path", OK: true, Detail: "helper on PATH: " + p}
+}
+
+// sourceCheck says where the cluster names host (a GiteaProvider, the
+// Localbuild or idpbuilder's default), what discovery skipped or fell back
+// from, and whether the entry reads the secret the provider names. It
+// never blocks: the secret check says whether the entry works.
+func sourceCheck(ctx context.Context, kc install.Cluster, host string, reg config.Registry) Check {
+	d, err := install.Discover(ctx, kc)
+	if err != nil {
+		return Check{Name: "source", Detail: err.Error(), Fix: "correct the cluster's GiteaProvider or Localbuild, then " + runInstall}
+	}
+	ch := Check{Name: "source", OK: true}
+	f, ok := d.Lookup(host)
+	switch {
+	case !ok:
+		ch.Detail = "not among the cluster's registries (" + strings.Join(d.Hosts(), ", ") + "): recorded with --registry or refresh"
+	case f.FromProvider():
+		ch.Detail = f.Source + " (secret " + f.Secret.String() + ")"
+		if reg.SecretRef() != f.Secret.WithDefaults() {
+			ch.OK, ch.Fix = false, runInstall
+			ch.Detail += "; the helper config reads secret " + reg.SecretRef().String()
+		}
+	default:
+		ch.Detail = f.Source
+	}
+	for _, n := range d.Notes {
+		ch.Detail += "; " + n.Text
+	}
+	return ch
 }
