@@ -16,6 +16,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/version"
 )
 
 // Program is the companion program that talks to the cluster. It links
@@ -80,6 +81,8 @@ type Client struct {
 	Stderr io.Writer // the program's diagnostics (debug mode); nil drops them
 	// Program is the companion's path; empty means FindProgram's answer.
 	Program string
+	// HelperVersion is sent in the handshake; empty means this program's.
+	HelperVersion string
 }
 
 // Resolver returns the helper's way to reach a cluster: the context is
@@ -129,7 +132,11 @@ func (r *Client) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpb
 			req.Timeout = time.Millisecond
 		}
 	}
-	cmd := exec.CommandContext(ctx, program, req.Args()...)
+	helperVersion := r.HelperVersion
+	if helperVersion == "" {
+		helperVersion = version.Get().Version
+	}
+	cmd := exec.CommandContext(ctx, program, WithHelperVersion(helperVersion, req.Args())...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, r.Stderr
 	cmd.WaitDelay = waitDelay

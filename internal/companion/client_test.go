@@ -43,6 +43,12 @@ func actAsCompanion(mode string, args []string) int {
 		time.Sleep(5 * time.Second)
 		return 0
 	}
+	// The real companion's handshake, as the release envRelease names
+	// (empty: a devel build).
+	args, accepted := AcceptHelper(args, os.Getenv(envRelease), fakeCompanionPath, os.Stdout, os.Stderr)
+	if !accepted {
+		return 1
+	}
 	if len(args) == 0 || args[0] != ReadSecretCommand {
 		fmt.Fprintln(os.Stderr, "not a read-secret request:", args)
 		return 2
