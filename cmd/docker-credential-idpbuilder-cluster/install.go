@@ -22,11 +22,17 @@ import (
 
 const installHelp = `Wires docker, buildx, crane, skopeo, podman and buildah to the idpbuilder
 cluster's Gitea registry:
-  - finds the registry hosts from the cluster's Localbuild (gitea.<host>:<port>);
-    a Localbuild whose host, ingressHost, port or protocol is not a plain
-    host name, a port 1-65535, http or https stops install, nothing written
-  - checks that the secret gitea/gitea-credential is readable, caches it
-  - records host -> context in the helper's config file
+  - finds the registry hosts from the cluster's ready GiteaProviders
+    (status.endpoint; their secret and key from status.adminUser), else its
+    Localbuild (gitea.<host>:<port>), else the default host; a Localbuild
+    whose host, ingressHost, port or protocol, or a ready GiteaProvider
+    whose endpoint or secret reference, is not a plain host name, a port
+    1-65535, http or https, a secret name or key stops install, nothing
+    written
+  - checks that the secret (gitea/gitea-credential, or the provider's) is
+    readable, caches it
+  - records host -> context (and a provider's secret, key and user name) in
+    the helper's config file
   - sets credHelpers[host] = "idpbuilder" in the docker config, removing the
     cluster's plain-text password an earlier 'docker login' left there
   - leaves alone, with a warning, a host found in the Localbuild that the

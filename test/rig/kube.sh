@@ -412,6 +412,90 @@ spec:
 EOF
 }
 
+# The GiteaProvider CRD of idpbuilder's controller-based architecture
+# (idpbuilder.cnoe.io/v1alpha2, namespaced, status subresource), reduced to
+# the status fields the helper reads, typed as idpbuilder publishes them;
+# the rest is kept by x-kubernetes-preserve-unknown-fields. No object is
+# made here: a provider would win discovery for every test. The tests that
+# need one create it and fill its status.
+manifest_giteaprovider_crd() {
+	cat <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: giteaproviders.idpbuilder.cnoe.io
+spec:
+  group: idpbuilder.cnoe.io
+  scope: Namespaced
+  names:
+    kind: GiteaProvider
+    listKind: GiteaProviderList
+    plural: giteaproviders
+    singular: giteaprovider
+  versions:
+  - name: v1alpha2
+    served: true
+    storage: true
+    subresources:
+      status: {}
+    additionalPrinterColumns:
+    - {name: Ready, type: string, jsonPath: '.status.conditions[?(@.type=="Ready")].status'}
+    - {name: Phase, type: string, jsonPath: .status.phase}
+    - {name: Endpoint, type: string, jsonPath: .status.endpoint}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          apiVersion: {type: string}
+          kind: {type: string}
+          metadata: {type: object}
+          spec:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+            properties:
+              namespace: {type: string}
+          status:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+            properties:
+              endpoint: {type: string}
+              internalEndpoint: {type: string}
+              phase: {type: string}
+              installed: {type: boolean}
+              version: {type: string}
+              conditions:
+                type: array
+                items:
+                  type: object
+                  required: [type, status, reason, message, lastTransitionTime]
+                  properties:
+                    type: {type: string}
+                    status: {type: string, enum: ["True", "False", Unknown]}
+                    reason: {type: string}
+                    message: {type: string}
+                    lastTransitionTime: {type: string, format: date-time}
+                    observedGeneration: {type: integer, format: int64}
+              credentialsSecretRef:
+                type: object
+                required: [name, namespace, key]
+                properties:
+                  name: {type: string}
+                  namespace: {type: string}
+                  key: {type: string}
+              adminUser:
+                type: object
+                properties:
+                  username: {type: string}
+                  secretRef:
+                    type: object
+                    required: [name, namespace, key]
+                    properties:
+                      name: {type: string}
+                      namespace: {type: string}
+                      key: {type: string}
+EOF
+}
+
 manifest_localbuild() {
 	cat <<EOF
 apiVersion: idpbuilder.cnoe.io/v1alpha1
@@ -471,7 +555,7 @@ metadata:
   name: rig-read-localbuilds
 rules:
 - apiGroups: [idpbuilder.cnoe.io]
-  resources: [localbuilds]
+  resources: [localbuilds, giteaproviders]
   verbs: [get, list]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -501,11 +585,12 @@ ensure_tls_cert() {
 create_objects() {
 	local start=$SECONDS
 	apply manifest_crd
+	apply manifest_giteaprovider_crd
 	apply manifest_gitea_credential
 	apply manifest_certs
 	apply manifest_rbac
 	kc wait --for condition=Established --timeout 30s \
-		crd/localbuilds.idpbuilder.cnoe.io >/dev/null
+		crd/localbuilds.idpbuilder.cnoe.io crd/giteaproviders.idpbuilder.cnoe.io >/dev/null
 	apply manifest_localbuild
 	set_localbuild_status
 	log "idpbuilder objects created ($((SECONDS - start))s)"
