@@ -124,6 +124,7 @@ FUZZTIME ?= 20s
 FUZZ_TARGETS := \
 	./cmd/docker-credential-idpbuilder:FuzzProtocol \
 	./internal/config:FuzzNormalize \
+	./install:FuzzGiteaProviderEndpoint \
 	./secrets:FuzzSecretDecode \
 	./secrets:FuzzLocalbuildDecode \
 	./secrets:FuzzResolve \
