@@ -142,15 +142,15 @@ func (t *Table) Validate() error {
 	return nil
 }
 
-// checkSecret refuses secret fields that cannot name what the companion
-// reads (the table may be edited by hand), and a user name given both
-// fixed and as a key.
+// checkSecret refuses key names and a user name that cannot be what the
+// companion reads (the table may be edited by hand), and a user name given
+// both fixed and as a key. The namespace and secret name are left to the
+// API server, as before these fields existed: an old table loads as it did.
 func (r Registry) checkSecret() error {
 	if r.Username != "" && r.UsernameKey != "" {
 		return fmt.Errorf("both username %q and usernameKey %q are set; keep one", r.Username, r.UsernameKey)
 	}
-	return idpbuilder.SecretRef{Namespace: r.Namespace, Name: r.Secret, UsernameKey: r.UsernameKey,
-		PasswordKey: r.PasswordKey, Username: r.Username}.Check()
+	return idpbuilder.SecretRef{UsernameKey: r.UsernameKey, PasswordKey: r.PasswordKey, Username: r.Username}.Check()
 }
 
 // LoadForEdit reads the table at path like Load, without Validate: for

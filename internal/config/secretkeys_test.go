@@ -34,8 +34,11 @@ func TestSecretKeys(t *testing.T) {
 			wantErr: []string{"registry gitea.example:8443", "password key", `"a/b"`}},
 		{name: "bad user name", table: `{"registries":{"gitea.example:8443":{"username":"a:b"}}}`,
 			wantErr: []string{"registry gitea.example:8443", "user name"}},
-		{name: "bad namespace", table: `{"registries":{"gitea.example:8443":{"namespace":"../x"}}}`,
-			wantErr: []string{"registry gitea.example:8443", "namespace"}},
+		{name: "bad user name key", table: `{"registries":{"gitea.example:8443":{"usernameKey":"a b"}}}`,
+			wantErr: []string{"registry gitea.example:8443", "username key"}},
+		// An old table loads as it did: the API server judges the names.
+		{name: "odd namespace of an old entry", table: `{"registries":{"gitea.example:8443":{"namespace":"Gitea","secret":"x_y"}}}`,
+			want: idpbuilder.SecretRef{Namespace: "Gitea", Name: "x_y", UsernameKey: "username", PasswordKey: "password"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
