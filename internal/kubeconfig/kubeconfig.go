@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,6 +36,11 @@ type Ref struct {
 	// Kubeconfig is the explicit kubeconfig path, empty for the loading
 	// rules.
 	Kubeconfig string
+	// Loopback is the API server's host:port when that is a loopback
+	// address reached directly (no proxy-url; Go never proxies loopback),
+	// as kind's is: a refused connection there means the cluster is
+	// stopped. Empty otherwise.
+	Loopback string
 }
 
 // kubeconfig is the part of a kubeconfig file the helper reads, under
@@ -100,6 +107,7 @@ type clusterEntry struct {
 	server, caFile, tlsServerName string
 	caData                        []byte
 	insecure                      bool
+	proxied                       bool   // proxy-url is set
 	file                          string // where it is defined
 }
 
@@ -300,6 +308,7 @@ func load(explicit string, getenv func(string) string) (*merged, error) {
 			m.clusters[c.Name] = clusterEntry{
 				server: c.Cluster.Server, caFile: ca, caData: c.Cluster.CertificateAuthorityData,
 				insecure: c.Cluster.InsecureSkipTLSVerify, tlsServerName: c.Cluster.TLSServerName, file: file,
+				proxied: c.Cluster.ProxyURL != "",
 			}
 		}
 		for _, c := range kc.Contexts {
@@ -353,7 +362,35 @@ func Resolve(explicit, contextName string, getenv func(string) string) (Ref, err
 	if usesTLS(host) {
 		fp = Fingerprint(host, c.insecure, c.tlsServerName, ca)
 	}
-	return Ref{Context: name, Server: redacted(c.server), Fingerprint: fp, Kubeconfig: explicit}, nil
+	ref := Ref{Context: name, Server: redacted(c.server), Fingerprint: fp, Kubeconfig: explicit}
+	if !c.proxied {
+		ref.Loopback = loopback(host)
+	}
+	return ref, nil
+}
+
+// loopback is host:port of a server URL whose host is a loopback address
+// or localhost, else "".
+func loopback(server string) string {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	h := u.Hostname()
+	if ip, err := netip.ParseAddr(h); (err != nil || !ip.IsLoopback()) && h != "localhost" {
+		return ""
+	}
+	port := u.Port()
+	switch {
+	case port != "":
+	case u.Scheme == "http":
+		port = "80"
+	case u.Scheme == "https":
+		port = "443"
+	default:
+		return ""
+	}
+	return net.JoinHostPort(h, port)
 }
 
 // restHost is the host client-go's configuration holds for a server URL:
