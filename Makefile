@@ -107,10 +107,12 @@ e2e:
 demo:
 	hack/demo.sh
 
-# Performance (issue 5): times get/version against their peers over 30
+# Performance (issues 5, 14): times get/version against their peers over 30
 # process runs per case in a private keyring session with its own API server,
+# then (as root) crane push, docker push and a classic docker build on the
+# rig's Gitea and dockerd with the helper and without it (21 runs per case),
 # and writes BENCHMARKS.md. bench-short is the quick check CI runs (3 runs per
-# case, BENCHMARKS.md untouched); timing never fails either.
+# case, 2 per push case, BENCHMARKS.md untouched); timing never fails either.
 bench:
 	hack/bench/bench.sh
 

@@ -13,7 +13,10 @@
 # golang-docker-credential-helpers), builds or reuses the rig's kube-apiserver
 # (test/rig/build-kube.sh), builds the helper and the peers, then runs inside
 # a private keyring session (hack/with-keyring.sh) with its own API server
-# (test/rig/kube.sh), both stopped at the end.
+# (test/rig/kube.sh), both stopped at the end. As root it also times the
+# helper's share of real pushes and builds (issue 14): the rig's Gitea and
+# dockerd (built or reused: build-gitea.sh, build-clients.sh) run inside a
+# private mount namespace whose /etc/hosts names Gitea, as in hack/e2e.sh.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bench=$repo/hack/bench
@@ -36,6 +39,10 @@ prepare() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 	fi
 	"$repo/test/rig/build-kube.sh"
+	if ((PUSH)); then
+		"$repo/test/rig/build-gitea.sh"
+		"$repo/test/rig/build-clients.sh"
+	fi
 
 	log "building into $WORK/bin"
 	mkdir -p "$WORK/bin"
@@ -62,16 +69,30 @@ prepare() {
 	fi
 }
 
-if [[ ${1:-} != --inside ]]; then
+if [[ ${1:-} != --inside && ${1:-} != --namespace ]]; then
 	SHORT=0
 	[[ ${1:-} == --short ]] && SHORT=1
+	# Pushes need Gitea's name in a private /etc/hosts: a mount namespace,
+	# which takes root (the rig's dockerd does too).
+	PUSH=0
+	[[ $(id -u) == 0 ]] && command -v unshare >/dev/null && PUSH=1
 	WORK=$(mktemp -d /tmp/idpbuilder-bench.XXXXXX)
 	chmod 700 "$WORK"
 	trap 'rm -rf "$WORK"' EXIT
-	export SHORT WORK
+	export SHORT WORK PUSH
 	prepare
-	"$repo/hack/with-keyring.sh" "$0" --inside
+	if ((PUSH)); then
+		unshare --mount --propagation private "$0" --namespace
+	else
+		log "not root: the push and build cases are skipped"
+		"$repo/hack/with-keyring.sh" "$0" --inside
+	fi
 	exit $?
+fi
+if [[ $1 == --namespace ]]; then
+	{ cat /etc/hosts; echo "127.0.0.1 gitea.cnoe.localtest.me cnoe.localtest.me"; } >"$WORK/hosts"
+	mount --bind "$WORK/hosts" /etc/hosts
+	exec "$repo/hack/with-keyring.sh" "$0" --inside
 fi
 
 # ------------------------------------------- inside the keyring session ---
@@ -81,7 +102,13 @@ H=$B/docker-credential-idpbuilder
 export RIG_DIR=$WORK/rig
 mkdir -m 700 "$RIG_DIR" "$RIG_DIR/secret"
 (umask 077; head -c 30 /dev/urandom | base64 | tr -d '/+=\n' >"$RIG_DIR/secret/gitea-password")
-trap '"$repo/test/rig/kube.sh" down >/dev/null 2>&1 || true' EXIT
+stop_rig() {
+	local part
+	for part in dockerd.sh gitea.sh kube.sh; do
+		"$repo/test/rig/$part" down >/dev/null 2>&1 || true
+	done
+}
+trap stop_rig EXIT
 "$repo/test/rig/kube.sh" up 2>&1 | tail -n 1 >&2
 # shellcheck source=/dev/null
 source "$RIG_DIR/kube.env"
@@ -89,6 +116,14 @@ source "$RIG_DIR/kube.env"
 # No ~/.kube/config, no user config: everything comes from here.
 export HOME=$WORK/home
 mkdir -p "$HOME"
+# A desktop login gives each user a tmpfs runtime folder, where the helper
+# keeps its locks and fetch times: the same here, when /dev/shm is tmpfs.
+unset XDG_RUNTIME_DIR
+if [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]]; then
+	XDG_RUNTIME_DIR=$(mktemp -d /dev/shm/idpbuilder-bench-run.XXXXXX)
+	export XDG_RUNTIME_DIR
+	trap 'stop_rig; rm -rf "$XDG_RUNTIME_DIR"' EXIT
+fi
 unset KUBECONFIG IDPBUILDER_HELPER_CONFIG IDPBUILDER_HELPER_DEBUG IDPBUILDER_HELPER_NO_CACHE \
 	IDPBUILDER_HELPER_TIMEOUT IDPBUILDER_HELPER_FRESH IDPBUILDER_HELPER_MAX_STALE IDPBUILDER_HELPER_KEYRING_TIMEOUT
 D=$WORK/data
@@ -177,6 +212,113 @@ allocs_rows=$(
 	env $env1 IDPBUILDER_HELPER_FRESH=0s "$B/allocs" "get, cache miss=$HOST"
 )
 
+# ------------------------------------------------- pushes and builds ---
+# The helper's share of real pushes (issue 14), on the rig's Gitea and
+# dockerd: each client pushes the same small image with the helper (cache
+# warm) and with a static `auths` entry of the same credentials; a classic
+# `docker build` (legacy builder, which asks every credHelpers entry) with
+# ten entries, ours among them while the cluster is stopped, against the same
+# build without ours. Cases interleaved, as above.
+push_rows=
+if ((PUSH)); then
+	export RIG_GITEA_PORT
+	RIG_GITEA_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$repo/test/rig/gitea-cert.sh" >&2
+	"$repo/test/rig/gitea.sh" up 2>&1 | tail -n 1 >&2
+	"$repo/test/rig/dockerd.sh" up 2>&1 | tail -n 1 >&2
+	# shellcheck source=/dev/null
+	source "$RIG_DIR/gitea.env"
+	# shellcheck source=/dev/null
+	source "$RIG_DIR/docker.env"
+	export DOCKER_HOST
+	REG=$GITEA_REGISTRY
+	printf '{"registries":{"%s":{"context":"kind-localdev"}}}\n' "$REG" >"$D/config-push.json"
+	cat /etc/ssl/certs/ca-certificates.crt "$RIG_CA" >"$D/bundle.pem"
+	penv="PATH=$B:$PATH KUBECONFIG=$RIG_KUBECONFIG IDPBUILDER_HELPER_CONFIG=$D/config-push.json SSL_CERT_FILE=$D/bundle.pem"
+
+	# Docker configs: the helper, or the static credential it answers
+	# (written from its answer through a pipe: on no command line).
+	mkdir -p "$D/dc-helper" "$D/dc-static" "$D/dc-build-ours" "$D/dc-build-theirs"
+	printf '{"credHelpers":{"%s":"idpbuilder"}}\n' "$REG" >"$D/dc-helper/config.json"
+	echo "$REG" | env $penv "$H" get | python3 -c '
+import base64, json, sys
+a = json.load(sys.stdin)
+auth = base64.b64encode((a["Username"] + ":" + a["Secret"]).encode()).decode()
+json.dump({"auths": {sys.argv[1]: {"auth": auth}}}, open(sys.argv[2], "w"))
+' "$REG" "$D/dc-static/config.json"
+	chmod 600 "$D/dc-static/config.json"
+	# Ten credHelpers for the build: nine hosts of Debian's secretservice
+	# helper (no entry there: each answers "not found" after a D-Bus search),
+	# and ours, or not.
+	python3 - "$REG" "$D" <<'PY'
+import json, sys
+reg, d = sys.argv[1], sys.argv[2]
+theirs = {"registry-%d.example.com" % i: "secretservice" for i in range(1, 10)}
+json.dump({"credHelpers": theirs}, open(d + "/dc-build-theirs/config.json", "w"))
+json.dump({"credHelpers": dict(theirs, **{reg: "idpbuilder"})}, open(d + "/dc-build-ours/config.json", "w"))
+PY
+
+	# One small image (one layer of 4 KiB), pushed once by each client so
+	# that the timed pushes are what a re-push is: blobs known, manifest put.
+	mkdir -p "$D/layer" "$D/context"
+	head -c 4096 /dev/urandom >"$D/layer/blob"
+	tar -C "$D/layer" -cf "$D/layer.tar" blob
+	env $penv DOCKER_CONFIG="$D/dc-helper" crane append -f "$D/layer.tar" -t "$REG/giteaadmin/bench:crane" -o "$D/image.tar" >/dev/null
+	env $penv DOCKER_CONFIG="$D/dc-helper" crane push "$D/image.tar" "$REG/giteaadmin/bench:crane" >/dev/null
+	docker load -q -i "$D/image.tar" >/dev/null
+	docker tag "$REG/giteaadmin/bench:crane" "$REG/giteaadmin/bench:docker"
+	env $penv DOCKER_CONFIG="$D/dc-helper" docker push -q "$REG/giteaadmin/bench:docker" >/dev/null
+	printf 'FROM scratch\nCOPY blob /\n' >"$D/context/Dockerfile"
+	cp "$D/layer/blob" "$D/context/"
+
+	pcases=$WORK/push-cases.tsv
+	warm="$penv IDPBUILDER_HELPER_FRESH=24h"
+	{
+		c() { printf '%s\t%s\t%s\t%s\t%s\n' "$@"; }
+		c crane-helper - 0 "$warm DOCKER_CONFIG=$D/dc-helper" "$(command -v crane) push $D/image.tar $REG/giteaadmin/bench:crane"
+		c crane-static - 0 "$warm DOCKER_CONFIG=$D/dc-static" "$(command -v crane) push $D/image.tar $REG/giteaadmin/bench:crane"
+		c docker-helper - 0 "$warm DOCKER_CONFIG=$D/dc-helper" "$(command -v docker) push -q $REG/giteaadmin/bench:docker"
+		c docker-static - 0 "$warm DOCKER_CONFIG=$D/dc-static" "$(command -v docker) push -q $REG/giteaadmin/bench:docker"
+	} >"$pcases"
+	# The cluster stopped, the cache past its fresh window: each of our gets
+	# tries the cluster (refused) and answers from the stale entry.
+	bcases=$WORK/build-cases.tsv
+	{
+		c() { printf '%s\t%s\t%s\t%s\t%s\n' "$@"; }
+		c build-ours - 0 "$penv IDPBUILDER_HELPER_FRESH=0s DOCKER_BUILDKIT=0 DOCKER_CONFIG=$D/dc-build-ours" "$(command -v docker) build -q -t bench-build $D/context"
+		c build-theirs - 0 "$penv IDPBUILDER_HELPER_FRESH=0s DOCKER_BUILDKIT=0 DOCKER_CONFIG=$D/dc-build-theirs" "$(command -v docker) build -q -t bench-build $D/context"
+	} >"$bcases"
+	prounds=${BENCH_PUSH_ROUNDS:-21} pwarmup=2
+	((SHORT)) && prounds=2 pwarmup=1
+	log "timing $(grep -c . "$pcases") push cases, $prounds runs each (interleaved)"
+	"$B/run" -cases "$pcases" -rounds "$prounds" -warmup "$pwarmup" \
+		-json "$WORK/out/push.json" -md "$WORK/out/push.md" \
+		-target 'crane-helper/crane-static<=1.05' -target 'docker-helper/docker-static<=1.05' >/dev/null
+	"$repo/test/rig/kube.sh" down >/dev/null 2>&1
+	echo "$REG" | env $penv IDPBUILDER_HELPER_FRESH=0s IDPBUILDER_HELPER_DEBUG=1 "$H" get 2>&1 >/dev/null |
+		grep -q 'cluster unreachable, answering from a cache entry' || die "with the cluster stopped, get did not answer from the stale entry"
+	log "timing $(grep -c . "$bcases") build cases, $prounds runs each (interleaved), the cluster stopped"
+	"$B/run" -cases "$bcases" -rounds "$prounds" -warmup "$pwarmup" \
+		-json "$WORK/out/build.json" -md "$WORK/out/build.md" \
+		-target 'build-ours/build-theirs<=1.05' >/dev/null
+	push_rows=$(python3 - "$WORK/out/push.json" "$WORK/out/build.json" <<'PY'
+import json, sys
+t = {}
+for f in sys.argv[1:]:
+    for x in json.load(open(f))["targets"]:
+        t[x["spec"]] = x
+rows = [
+    ("`crane push` of a small image, the helper's cache warm", "the same push with a static `auths` entry", "crane-helper/crane-static<=1.05"),
+    ("`docker push` of the same image, through the rig's dockerd", "the same push with a static `auths` entry", "docker-helper/docker-static<=1.05"),
+    ("classic `docker build` (DOCKER_BUILDKIT=0), 10 `credHelpers` entries, ours with the cluster stopped", "the same build without our entry", "build-ours/build-theirs<=1.05"),
+]
+for case, peer, spec in rows:
+    x = t[spec]
+    print("| %s | %s | <= 1.05x | %.2fx | %s |" % (case, peer, x["value"], "yes" if x["met"] else "**no**"))
+PY
+)
+fi
+
 size() { stat -c %s "$1"; }
 mib() { awk -v b="$1" 'BEGIN {printf "%.2f MiB (%.2f MB)", b / 1048576, b / 1e6}'; }
 helper_size=$(size "$H")
@@ -192,6 +334,8 @@ size_met=no
 # -------------------------------------------------------------- report ---
 
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+runtime_dir="\`XDG_RUNTIME_DIR\` is unset: the state file is under the user cache folder"
+[[ -n ${XDG_RUNTIME_DIR:-} ]] && runtime_dir="\`XDG_RUNTIME_DIR\` is a tmpfs folder, as a desktop login provides"
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?'; }
 modv() { (cd "$repo" && go list -m -f '{{.Version}}' "$1"); }
 report=$WORK/out/BENCHMARKS.md
@@ -205,7 +349,7 @@ interleaved. Re-run it to check; nothing here is typed by hand except the notes 
 
 - Machine: $(uname -srm), $cpu, $(nproc) cores, load average at the start $(cut -d' ' -f1-3 /proc/loadavg)
   (shared with other builds: compare ratios, not absolute times).
-- $(go version); helper $("$H" version | awk '{print $NF}'), client-go $(modv k8s.io/client-go), go-keyring $(modv github.com/zalando/go-keyring),
+- $(go version); helper $("$H" version | head -n 1 | awk '{print $NF}'), client-go $(modv k8s.io/client-go), go-keyring $(modv github.com/zalando/go-keyring),
   docker-credential-helpers $(modv github.com/docker/docker-credential-helpers).
 - gnome-keyring $(pkgv gnome-keyring), dbus $(pkgv dbus), docker-credential-secretservice $(pkgv golang-docker-credential-helpers) (Debian),
   kubectl $(kubectl version --client 2>/dev/null | awk '/Client Version/ {print $3}'), kube-apiserver $(basename "$(ls -d "$RIG_CACHE"/kube-apiserver-v* | sort -V | tail -n1)" | sed 's/kube-apiserver-//') + etcd $(basename "$(ls -d "$RIG_CACHE"/etcd-* | sort -V | tail -n1)" | sed 's/etcd-//') on loopback.
@@ -234,18 +378,44 @@ for case, peer, spec, tgt in rows:
 size = int(sys.argv[2])
 print("| binary size, stripped, linux/amd64 | the same helper with the full clientset (below) | <= 16 MB | %.2f MB | %s |"
       % (size / 1e6, "yes" if size <= 16e6 else "**no**"))
-print("| `crane push` via the helper | the same push with static `auths` | <= 1.05x | not measured (optional; needs Gitea) | - |")
 EOF
+	if [[ -n $push_rows ]]; then
+		echo "$push_rows"
+	else
+		echo "| pushes and builds through the helper | the same with static \`auths\` | <= 1.05x | not measured (needs root for the rig's Gitea and dockerd) | - |"
+	fi
 	cat <<EOF
 
 Ratios are between medians of the same run. The miss case is a real miss: \`IDPBUILDER_HELPER_FRESH=0s\`, so
-each call reads the keyring, reads the secret over HTTPS and writes the keyring; \`miss-nocache\` is the same
-read with the cache off. \`down\` points at a loopback port that refuses connections, with no cache entry.
+each call reads the keyring, takes the host's lock, reads the keyring again under it, reads the secret over
+HTTPS (the companion) and, the credential being unchanged, records the fetch time in its state file
+(\`\$XDG_RUNTIME_DIR/docker-credential-idpbuilder/<host>.fetched\`; here $runtime_dir) instead of
+writing the keyring; \`miss-nocache\` is the same read with the cache off. \`down\` points at a loopback port
+that refuses connections, with no cache entry.
 
 ## Times
 
 EOF
 	cat "$WORK/out/times.md"
+	if [[ -n $push_rows ]]; then
+		cat <<EOF
+
+### Pushes and builds (Gitea $(basename "$(ls -d "$RIG_CACHE"/gitea-* | sort -V | tail -n1)" | sed 's/gitea-//'), dockerd $(dockerd --version | awk '{print $3}' | tr -d ,), crane $(crane version 2>/dev/null), docker CLI $(docker version -f '{{.Client.Version}}' 2>/dev/null))
+
+Wall time of one client process, $prounds timed runs per case after $pwarmup warm-up runs, cases interleaved within
+each table. The pushes re-push one small image (one 4 KiB layer): the blobs are known, so each push is the
+credential lookup, the token exchange, blob checks and the manifest; \`-helper\` asks our helper (cache warm),
+\`-static\` reads the same credential from \`auths\`. The builds are the legacy builder's \`docker build\` of
+\`FROM scratch\` + one file with ten \`credHelpers\` entries (nine of Debian's docker-credential-secretservice,
+which has no entry for them); in \`build-ours\` the tenth is ours, with the cluster stopped (its API server
+down) and the cache past its fresh window, so our \`get\` tries the cluster, is refused, and answers from the
+stale entry.
+
+EOF
+		cat "$WORK/out/push.md"
+		echo
+		cat "$WORK/out/build.md"
+	fi
 	cat <<EOF
 
 \`hit-10\`, \`hit-100\` and \`other-100\` are \`get\` with a registry table of 10 and 100 registries (ours
