@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -33,7 +32,8 @@ has one (a registry password that can be revoked in Gitea), else the
 password.
 
 The Secret holds inline auths for every registry host of the cluster (the
-helper's table for that context, else the Localbuild's): each external
+helper's table for that context, else what discovery finds: ready
+GiteaProviders, else the Localbuild, else the default): each external
 host:port (what pods name in their image references) and the same name
 without the port (port 443 inside the cluster, where idpbuilder's kind
 configuration sends gitea.<host>:<port> and builders push).
@@ -108,7 +108,7 @@ func runExport(f exportFlags, stdout, stderr io.Writer, getenv func(string) stri
 		if f.remove {
 			return ex.Delete(ctx, f.req)
 		}
-		if f.req.Sources, f.req.CA, err = exportSources(ctx, c, f, getenv); err != nil {
+		if f.req.Sources, f.req.CA, err = exportSources(ctx, c, f, getenv, ex.Report); err != nil {
 			return err
 		}
 		return ex.Apply(ctx, f.req)
@@ -137,10 +137,11 @@ func newExporter(c *secrets.Cluster, out io.Writer) (*export.Exporter, error) {
 
 // exportSources finds the registry hosts of the cluster and the Gitea
 // secret each one's credential comes from: the helper's table entries for
-// this cluster (install records what discovery found), else the
-// Localbuild's hosts, else the default; --registry picks hosts by hand. The
-// CA is the Localbuild's, read only for --ca-configmap.
-func exportSources(ctx context.Context, c *secrets.Cluster, f exportFlags, getenv func(string) string) ([]export.Source, string, error) {
+// this cluster (install records what discovery found, secret and keys
+// included), else what install.Discover finds (ready GiteaProviders, else
+// the Localbuild, else the default); --registry picks hosts by hand. The
+// CA is discovery's (the Localbuild's), read only for --ca-configmap.
+func exportSources(ctx context.Context, c *secrets.Cluster, f exportFlags, getenv func(string) string, report func(status, format string, args ...any)) ([]export.Source, string, error) {
 	path, err := config.DefaultPath(getenv)
 	if err != nil {
 		return nil, "", err
@@ -160,25 +161,25 @@ func exportSources(ctx context.Context, c *secrets.Cluster, f exportFlags, geten
 	if hosts == nil && table.FromFile {
 		hosts = tableHostsOf(table, c)
 	}
-	var builds []idpbuilder.Localbuild
+	var found *install.Discovery
 	if hosts == nil || f.req.CAConfigMap != "" {
-		builds, err = c.Localbuilds(ctx)
-		if err != nil && !errors.Is(err, idpbuilder.ErrNoLocalbuildResource) {
+		d, err := install.Discover(ctx, c)
+		if err != nil {
 			return nil, "", err
 		}
-	}
-	if hosts == nil {
-		if len(builds) > 0 {
-			hosts = install.RegistryHosts(builds[0])
-		} else {
-			hosts = []string{idpbuilder.DefaultRegistry}
+		for _, n := range d.Notes {
+			report(n.Level, "%s", n.Text)
 		}
+		found = &d
 	}
 	ca := ""
-	if len(builds) > 0 {
-		ca = builds[0].SelfSignedCert
+	if found != nil {
+		ca = found.CAPEM
+		if hosts == nil {
+			hosts = found.Hosts()
+		}
 	}
-	return sourcesFor(table, hosts), ca, nil
+	return sourcesFor(table, found, hosts), ca, nil
 }
 
 // tableHostsOf lists the table's hosts whose entry resolves to the same
@@ -195,14 +196,20 @@ func tableHostsOf(table *config.Table, c *secrets.Cluster) []string {
 	return hosts
 }
 
-// sourcesFor groups the hosts by the Gitea secret (and keys) the table
-// names for them, idpbuilder's by default.
-func sourcesFor(table *config.Table, hosts []string) []export.Source {
+// sourcesFor groups the hosts by the Gitea secret (and keys) their
+// credential comes from: the GiteaProvider's that discovery found for the
+// host, else what the table names for it (idpbuilder's by default).
+func sourcesFor(table *config.Table, found *install.Discovery, hosts []string) []export.Source {
 	by := map[idpbuilder.SecretRef]*export.Source{}
 	var refs []idpbuilder.SecretRef
 	for _, h := range hosts {
 		_, reg, _ := table.Lookup(h)
 		ref := reg.SecretRef()
+		if found != nil {
+			if fd, ok := found.Lookup(h); ok && fd.FromProvider() {
+				ref = fd.Secret.WithDefaults()
+			}
+		}
 		if by[ref] == nil {
 			by[ref] = &export.Source{Namespace: ref.Namespace, Name: ref.Name, UsernameKey: ref.UsernameKey, PasswordKey: ref.PasswordKey, Username: ref.Username}
 			refs = append(refs, ref)

@@ -320,3 +320,20 @@ func TestExportAllNamespacesSelector(t *testing.T) {
 		t.Fatalf("export --delete --all-namespaces: %+v; left %q", res, left)
 	}
 }
+
+// TestExportWithoutInstallDiscovers: with no helper table, export finds the
+// registry as install would (install.Discover: here the rig's Localbuild),
+// and --dry-run writes nothing.
+func TestExportWithoutInstallDiscovers(t *testing.T) {
+	ns := exportNamespace(t)
+	u := theRig.newUser(t)
+	res := u.helper("", "export", "--namespace", ns, "--dry-run")
+	if res.code != 0 || !strings.Contains(res.stdout, "would change") ||
+		!strings.Contains(res.stdout, "secret "+ns+"/idpbuilder-registry: auths for gitea.cnoe.localtest.me,"+theRig.registry) {
+		t.Fatalf("export --dry-run without install: %+v", res)
+	}
+	noSecretIn(t, "export's output", res.stdout+res.stderr)
+	if left := kubectl(t, "", "-n", ns, "get", "secrets", "-o", "name").stdout; strings.Contains(left, "idpbuilder-registry") {
+		t.Fatalf("--dry-run wrote %s", left)
+	}
+}
