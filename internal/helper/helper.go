@@ -47,6 +47,13 @@ type Cluster interface {
 	ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error)
 }
 
+// refuser is a cluster that can tell at once, without reading anything,
+// that its API server refuses connections (a stopped kind cluster): an
+// idpbuilder.ErrUnreachable error then, else nil.
+type refuser interface {
+	Refused(ctx context.Context) error
+}
+
 // Resolver finds the cluster of a kubeconfig and context, with no network
 // call; empty strings mean kubectl's defaults.
 type Resolver func(kubeconfig, context string) (Cluster, error)
@@ -322,9 +329,22 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 			base, baseOK = &e, ok
 		}
 	}
-	creds, err := h.read(v)
+	// When a stale answer could stand in, a cluster that says at once that
+	// it is stopped saves the read (the companion's start); otherwise the
+	// read tells, and a running cluster sees one connection, not two.
+	staleOK := same && !force && h.age(at) < h.Settings.MaxStale
+	var creds idpbuilder.Credentials
+	var err error
+	if r, ok := v.src.(refuser); ok && staleOK && time.Until(v.deadline) > 0 {
+		ctx, cancel := context.WithDeadline(context.Background(), v.deadline)
+		err = r.Refused(ctx)
+		cancel()
+	}
+	if err == nil {
+		creds, err = h.read(v)
+	}
 	if err != nil {
-		if same && !force && errors.Is(err, idpbuilder.ErrUnreachable) && h.age(at) < h.Settings.MaxStale {
+		if staleOK && errors.Is(err, idpbuilder.ErrUnreachable) {
 			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(at).Round(time.Second))
 			return entry, nil
 		}
