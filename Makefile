@@ -10,7 +10,7 @@ export PATH := $(RIG_CACHE)/bin:$(PATH)
 export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 
 .PHONY: build install test check deps fmt-check vet lint unit cross tidy-check vulncheck \
-	integration e2e demo bench bench-short fuzz
+	integration e2e demo bench bench-short fuzz release-snapshot release-test
 
 # Pinned tools, installed with `go install` into $(RIG_CACHE)/bin/NAME-VERSION
 # by hack/gotool.sh, and the vulnerability database (golang.org/x/vulndb has
@@ -18,6 +18,10 @@ export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.mod)
 STATICCHECK_VERSION := v0.8.2
 GOVULNCHECK_VERSION := v1.9.0
 VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+# The release tools: GoReleaser (v2.15.1 is the newest the go.mod toolchain
+# builds) and syft, which writes each archive's SBOM offline.
+GORELEASER_VERSION := v2.15.1
+SYFT_VERSION := v1.57.1
 
 # Both programs: docker-credential-idpbuilder (the protocol, no client-go)
 # and docker-credential-idpbuilder-cluster (everything that talks to the
@@ -51,13 +55,14 @@ vet:
 	go vet ./...
 	go vet -tags integration ./test/integration/
 	go vet -tags e2e ./test/e2e/
+	go vet -tags release ./test/release/
 
-# staticcheck's default checks over every package, the integration and e2e
-# tests included (their files only build with those tags).
+# staticcheck's default checks over every package, the integration, e2e and
+# release tests included (their files only build with those tags).
 lint:
 	@sc=$$(hack/gotool.sh staticcheck honnef.co/go/tools/cmd/staticcheck $(STATICCHECK_VERSION)) && \
-	  echo "staticcheck $(STATICCHECK_VERSION) -tags integration,e2e ./..." && \
-	  "$$sc" -tags integration,e2e ./...
+	  echo "staticcheck $(STATICCHECK_VERSION) -tags integration,e2e,release ./..." && \
+	  "$$sc" -tags integration,e2e,release ./...
 
 # go.mod and go.sum are what `go mod tidy` makes them, here and in the
 # benchmark's module.
@@ -81,12 +86,23 @@ vulncheck:
 unit:
 	go test -count=1 ./...
 
-# Every supported platform compiles without cgo.
+# Every supported platform compiles without cgo, with -trimpath as the
+# release builds them, so release-snapshot finds the packages compiled.
 cross:
 	@for os in linux darwin windows; do for arch in amd64 arm64; do \
 	  echo "build $$os/$$arch"; \
-	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build ./cmd/... || exit 1; \
+	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 go build -trimpath ./cmd/... || exit 1; \
 	done; done
+
+# The release (.goreleaser.yaml) in snapshot mode, published nowhere: into
+# dist/ go the six archives (both programs, README, LICENSE, completions),
+# checksums.txt, an SBOM per archive, deb and rpm packages and the Homebrew
+# cask. release-test checks them, and runs this machine's archive.
+release-snapshot:
+	hack/release-snapshot.sh $(GORELEASER_VERSION) $(SYFT_VERSION)
+
+release-test:
+	go test -count=1 -tags release ./test/release/
 
 # Real Secret Service (gnome-keyring over a private D-Bus session), the built
 # binary, crane. The locked-keyring tests lock their session's keyring, so each
