@@ -41,6 +41,13 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == "/api/v1/secrets" {
+		// refresh looks for the Secrets export wrote, as it does on a real
+		// API server, which answers an empty list when there are none.
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}`)
+		return
+	}
 	if r.URL.Path != "/api/v1/namespaces/gitea/secrets/gitea-credential" {
 		w.WriteHeader(http.StatusNotFound)
 		return
