@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,9 +51,12 @@ func TestHomebrewCask(t *testing.T) {
 	// The downloads: one per darwin and linux platform.
 	sums := readChecksums(t)
 	pairs := regexp.MustCompile(`url "([^"]+)"[^\n]*\n\s*sha256 "([0-9a-f]{64})"`).FindAllStringSubmatch(cask, -1)
+	// The cask spells the version in its URLs as #{version}, its version
+	// stanza, which Homebrew interpolates.
+	resolve := func(url string) string { return strings.ReplaceAll(url, "#{version}", m.Version) }
 	var got []string
 	for _, p := range pairs {
-		got = append(got, path.Base(p[1]))
+		got = append(got, path.Base(resolve(p[1])))
 	}
 	var want []string
 	for _, p := range platforms() {
@@ -66,10 +70,10 @@ func TestHomebrewCask(t *testing.T) {
 		t.Fatalf("the cask downloads %q, want %q", got, want)
 	}
 	for _, p := range pairs {
-		url, sum := p[1], p[2]
+		url, sum := resolve(p[1]), p[2]
 		name := path.Base(url)
 		t.Run(name, func(t *testing.T) {
-			if wantURL := "https://github.com/cnoe-io/docker-credential-idpbuilder/releases/download/v" + m.Version + "/" + name; url != wantURL {
+			if wantURL := "https://github.com/cnoe-io/docker-credential-idpbuilder/releases/download/" + m.Tag + "/" + name; url != wantURL {
 				t.Errorf("url %q, want %q", url, wantURL)
 			}
 			if sums[name] != sum {

@@ -48,6 +48,7 @@ func platforms() [][2]string {
 // metadata is what GoReleaser records about the run in dist/metadata.json.
 type metadata struct {
 	Version string `json:"version"`
+	Tag     string `json:"tag"` // the release's tag: the last one for a snapshot
 	Commit  string `json:"commit"`
 }
 
@@ -121,11 +122,13 @@ func wantInArchive(goos string) []string {
 	if goos == "windows" {
 		exe = ".exe"
 	}
-	return []string{
+	files := []string{
 		"LICENSE", "README.md",
 		"completions/" + project + ".bash", "completions/" + project + ".fish", "completions/" + project + ".zsh",
 		companion + exe, helper + exe,
 	}
+	slices.Sort(files)
+	return files
 }
 
 func TestArchives(t *testing.T) {
@@ -305,7 +308,7 @@ func extract(t *testing.T, archive string) string {
 func TestPackages(t *testing.T) {
 	m := readMetadata(t)
 	for _, arch := range [][2]string{{"amd64", "x86_64"}, {"arm64", "aarch64"}} {
-		deb := filepath.Join(dist, fmt.Sprintf("%s_%s_%s.deb", project, m.Version, arch[0]))
+		deb := filepath.Join(dist, fmt.Sprintf("%s_%s_%s.deb", project, strings.ReplaceAll(m.Version, "-", "~"), arch[0]))
 		rpm := filepath.Join(dist, fmt.Sprintf("%s-%s-1.%s.rpm", project, strings.ReplaceAll(m.Version, "-", "~"), arch[1]))
 		if _, err := os.Stat(rpm); err != nil {
 			t.Errorf("no rpm: %v", err)
