@@ -12,7 +12,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/export"
 )
 
-// TestNoSecretInAnyExportError runs export (client-go's typed client, the
+// TestNoSecretInAnyExportError runs export (client-go's dynamic client, the
 // companion's only writer) through every failure of TestNoSecretInAnyError:
 // the canary token, password and client key, and what the API server or an
 // exec plugin printed, never appear in its error, which is one line.
@@ -40,7 +40,7 @@ func TestNoSecretInAnyExportError(t *testing.T) {
 			c, err := Resolve(path, "")
 			if err == nil {
 				var cs interface{ export.Kube }
-				if cs, err = c.Clientset(); err == nil {
+				if cs, err = c.Dynamic(); err == nil {
 					ex := &export.Exporter{Kube: cs, Context: c.Context(), Unreachable: c.Unreachable,
 						Report: func(status, format string, args ...any) { report.WriteString(status + " " + format + "\n") }}
 					err = ex.Apply(ctx, export.Request{Namespaces: []string{"ci"}, ServiceAccount: "builder",

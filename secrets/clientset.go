@@ -6,17 +6,19 @@ import (
 	"path/filepath"
 	"strings"
 
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
-// Clientset is client-go's typed client for the context, for the command
+// Dynamic is client-go's dynamic client for the context, for the command
 // that writes to the cluster (export): the same configuration and exec
 // plugin rules (no stdin) as the reads. Its own errors hold no text of the
-// kubeconfig's.
-func (c *Cluster) Clientset() (kubernetes.Interface, error) {
+// kubeconfig's. Not the typed clientset: its scheme registers every
+// built-in API group at start-up, which the companion would pay on every
+// cache miss (depcheck_test.go in the companion keeps it out).
+func (c *Cluster) Dynamic() (dynamic.Interface, error) {
 	cfg, _, err := c.restConfig()
 	if err != nil {
 		return nil, err
@@ -29,14 +31,14 @@ func (c *Cluster) Clientset() (kubernetes.Interface, error) {
 	// Every call is bounded by a context; client-go's default rate limit
 	// would only slow down a loop over many namespaces.
 	cfg.QPS, cfg.Burst = 50, 100
-	cs, err := kubernetes.NewForConfig(cfg)
+	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, c.notUsable(err)
 	}
-	return cs, nil
+	return client, nil
 }
 
-// Unreachable words an error of the typed client that is not an answer of
+// Unreachable words an error of the client that is not an answer of
 // the API server (the network, an exec plugin that failed or hung) in fixed
 // words, as the reads do: the transport's own text may quote what the
 // server or the plugin printed. what says what the call was for ("write

@@ -120,15 +120,15 @@ func runExport(f exportFlags, stdout, stderr io.Writer, getenv func(string) stri
 	return exitOK
 }
 
-// newExporter talks to the cluster c with client-go's typed client; its
+// newExporter talks to the cluster c with client-go's dynamic client; its
 // report lines go to out in install's layout.
 func newExporter(c *secrets.Cluster, out io.Writer) (*export.Exporter, error) {
-	cs, err := c.Clientset()
+	client, err := c.Dynamic()
 	if err != nil {
 		return nil, err
 	}
 	return &export.Exporter{
-		Kube: cs, Context: c.Context(), Unreachable: c.Unreachable,
+		Kube: client, Context: c.Context(), Unreachable: c.Unreachable,
 		Report: func(status, format string, args ...any) {
 			fmt.Fprintf(out, "  %-12s %s\n", status, fmt.Sprintf(format, args...))
 		},

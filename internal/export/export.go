@@ -18,9 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
 // What export writes carries these marks: the label finds them, the
@@ -54,12 +52,6 @@ const (
 	// CAKey is the CA ConfigMap's key, as kube-root-ca.crt names it.
 	CAKey = "ca.crt"
 )
-
-// Kube is the part of client-go's clientset export uses; the fake clientset
-// satisfies it in tests.
-type Kube interface {
-	CoreV1() corev1client.CoreV1Interface
-}
 
 // Source is a Gitea admin secret, its keys, and the external registry
 // hosts (host[:port], as the helper's table has them) it serves. Empty
@@ -188,7 +180,7 @@ func (e *Exporter) readSources(ctx context.Context, sources []Source) (map[strin
 	creds := map[string]credential{}
 	var used []string
 	for _, s := range sources {
-		sec, err := e.Kube.CoreV1().Secrets(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
+		sec, err := get[corev1.Secret](ctx, e.Kube, secretsResource, s.Namespace, s.Name)
 		if err != nil {
 			return nil, "", e.fail(ctx, err, "get", "secrets", s.Namespace, s.Name)
 		}
@@ -259,12 +251,12 @@ func (e *Exporter) namespaces(ctx context.Context, r Request) ([]string, error) 
 		slices.Sort(out)
 		return slices.Compact(out), nil
 	}
-	list, err := e.Kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: r.Selector})
+	all, err := list[corev1.Namespace](ctx, e.Kube, namespacesResource, "", r.Selector)
 	if err != nil {
 		return nil, e.fail(ctx, err, "list", "namespaces", "", "")
 	}
 	var out []string
-	for _, ns := range list.Items {
+	for _, ns := range all {
 		if ns.DeletionTimestamp == nil {
 			out = append(out, ns.Name)
 		}
@@ -332,9 +324,8 @@ const retries = 5
 // writeSecret creates or updates ns/name, refusing a Secret export did not
 // write. The ServiceAccount record of an existing Secret stays.
 func (e *Exporter) writeSecret(ctx context.Context, ns, name string, data []byte, annotations map[string]string) error {
-	secrets := e.Kube.CoreV1().Secrets(ns)
 	for range retries {
-		cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
+		cur, err := get[corev1.Secret](ctx, e.Kube, secretsResource, ns, name)
 		if apierrors.IsNotFound(err) {
 			s := &corev1.Secret{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{ManagedByLabel: ManagedBy}, Annotations: annotations},
@@ -343,7 +334,7 @@ func (e *Exporter) writeSecret(ctx context.Context, ns, name string, data []byte
 			}
 			err = nil
 			if !e.DryRun {
-				_, err = secrets.Create(ctx, s, metav1.CreateOptions{})
+				err = create(ctx, e.Kube, secretsResource, "Secret", ns, s)
 			}
 			if apierrors.IsAlreadyExists(err) {
 				continue // someone made it meanwhile: look again
@@ -380,7 +371,7 @@ func (e *Exporter) writeSecret(ctx context.Context, ns, name string, data []byte
 			return nil
 		}
 		if !e.DryRun {
-			_, err = secrets.Update(ctx, next, metav1.UpdateOptions{}) // resourceVersion from the get: a conflict, not a lost write
+			err = update(ctx, e.Kube, secretsResource, "Secret", ns, next) // resourceVersion from the get: a conflict, not a lost write
 		}
 		if apierrors.IsConflict(err) {
 			continue
@@ -408,9 +399,8 @@ func mapsEqual(a, b map[string]string) bool {
 
 // writeCA creates or updates the CA ConfigMap ns/name.
 func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
-	cms := e.Kube.CoreV1().ConfigMaps(ns)
 	for range retries {
-		cur, err := cms.Get(ctx, name, metav1.GetOptions{})
+		cur, err := get[corev1.ConfigMap](ctx, e.Kube, configMapsResource, ns, name)
 		if apierrors.IsNotFound(err) {
 			cm := &corev1.ConfigMap{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{ManagedByLabel: ManagedBy}},
@@ -418,7 +408,7 @@ func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
 			}
 			err = nil
 			if !e.DryRun {
-				_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
+				err = create(ctx, e.Kube, configMapsResource, "ConfigMap", ns, cm)
 			}
 			if apierrors.IsAlreadyExists(err) {
 				continue
@@ -442,7 +432,7 @@ func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
 		next := cur.DeepCopy()
 		next.Data = map[string]string{CAKey: ca}
 		if !e.DryRun {
-			_, err = cms.Update(ctx, next, metav1.UpdateOptions{})
+			err = update(ctx, e.Kube, configMapsResource, "ConfigMap", ns, next)
 		}
 		if apierrors.IsConflict(err) {
 			continue
@@ -462,9 +452,8 @@ func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
 // meanwhile, and the edit is done again on what that writer left. edit
 // returns false when there is nothing to change.
 func (e *Exporter) patchPullSecrets(ctx context.Context, ns, sa string, edit func([]corev1.LocalObjectReference) ([]corev1.LocalObjectReference, bool)) (bool, error) {
-	accounts := e.Kube.CoreV1().ServiceAccounts(ns)
 	for range retries {
-		cur, err := accounts.Get(ctx, sa, metav1.GetOptions{})
+		cur, err := get[corev1.ServiceAccount](ctx, e.Kube, serviceAccountsResource, ns, sa)
 		if err != nil {
 			return false, e.fail(ctx, err, "get", "serviceaccounts", ns, sa)
 		}
@@ -480,7 +469,7 @@ func (e *Exporter) patchPullSecrets(ctx context.Context, ns, sa string, edit fun
 			"metadata":         map[string]any{"resourceVersion": cur.ResourceVersion},
 			"imagePullSecrets": list,
 		})
-		_, err = accounts.Patch(ctx, sa, types.MergePatchType, patch, metav1.PatchOptions{})
+		err = mergePatch(ctx, e.Kube, serviceAccountsResource, ns, sa, patch)
 		if apierrors.IsConflict(err) {
 			continue
 		}
@@ -519,9 +508,8 @@ func (e *Exporter) addToServiceAccount(ctx context.Context, ns, sa, name string)
 // recordServiceAccount adds sa to the Secret's list of accounts export
 // added it to.
 func (e *Exporter) recordServiceAccount(ctx context.Context, ns, name, sa string) error {
-	secrets := e.Kube.CoreV1().Secrets(ns)
 	for range retries {
-		cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
+		cur, err := get[corev1.Secret](ctx, e.Kube, secretsResource, ns, name)
 		if err != nil {
 			return e.fail(ctx, err, "get", "secrets", ns, name)
 		}
@@ -534,7 +522,7 @@ func (e *Exporter) recordServiceAccount(ctx context.Context, ns, name, sa string
 			next.Annotations = map[string]string{}
 		}
 		next.Annotations[annotationServiceAccounts] = strings.Join(append(accounts, sa), ",")
-		_, err = secrets.Update(ctx, next, metav1.UpdateOptions{})
+		err = update(ctx, e.Kube, secretsResource, "Secret", ns, next)
 		if apierrors.IsConflict(err) {
 			continue
 		}

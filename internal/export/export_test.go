@@ -14,9 +14,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/fake"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -46,10 +47,15 @@ func sa(namespace, name string, pull ...string) *corev1.ServiceAccount {
 	return a
 }
 
-// exporter returns an exporter over a fake cluster holding objs, and the
+// exporter returns an exporter over a fake cluster holding objs (client-go's
+// fake dynamic client, what the companion's real one stands for), and the
 // report it writes.
-func exporter(objs ...runtime.Object) (*Exporter, *fake.Clientset, *bytes.Buffer) {
-	cs := fake.NewClientset(objs...)
+func exporter(objs ...runtime.Object) (*Exporter, *dynamicfake.FakeDynamicClient, *bytes.Buffer) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	cs := dynamicfake.NewSimpleDynamicClient(scheme, objs...)
 	var out bytes.Buffer
 	e := &Exporter{Kube: cs, Context: "kind-localdev", Report: func(status, format string, args ...any) {
 		fmt.Fprintf(&out, "%s %s\n", status, fmt.Sprintf(format, args...))
@@ -62,9 +68,9 @@ func defaultSource() []Source {
 }
 
 // auths decodes the Secret's .dockerconfigjson.
-func auths(t *testing.T, cs *fake.Clientset, namespace, name string) (*corev1.Secret, map[string]auth) {
+func auths(t *testing.T, cs *dynamicfake.FakeDynamicClient, namespace, name string) (*corev1.Secret, map[string]auth) {
 	t.Helper()
-	s, err := cs.CoreV1().Secrets(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	s, err := get[corev1.Secret](context.Background(), cs, secretsResource, namespace, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +190,8 @@ func TestApplyLeavesOthersObjects(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
-			s, _ := cs.CoreV1().Secrets("ci").Get(context.Background(), DefaultName, metav1.GetOptions{})
-			cm, _ := cs.CoreV1().ConfigMaps("ci").Get(context.Background(), "idpbuilder-ca", metav1.GetOptions{})
+			s, _ := get[corev1.Secret](context.Background(), cs, secretsResource, "ci", DefaultName)
+			cm, _ := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca")
 			if string(s.Data["x"]) != "y" || cm.Data["a"] != "b" {
 				t.Errorf("a foreign object changed: %v %v", s.Data, cm.Data)
 			}
@@ -221,9 +227,9 @@ func TestAllNamespacesWithSelector(t *testing.T) {
 	if err := e.Apply(context.Background(), Request{AllNamespaces: true, Selector: "ci=yes", Sources: defaultSource()}); err != nil {
 		t.Fatal(err)
 	}
-	list, _ := cs.CoreV1().Secrets("").List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	written, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "", selector)
 	var got []string
-	for _, s := range list.Items {
+	for _, s := range written {
 		got = append(got, s.Namespace)
 	}
 	slices.Sort(got)
@@ -236,9 +242,9 @@ func TestAllNamespacesWithSelector(t *testing.T) {
 	}
 }
 
-func pullSecrets(t *testing.T, cs *fake.Clientset, namespace, name string) []string {
+func pullSecrets(t *testing.T, cs *dynamicfake.FakeDynamicClient, namespace, name string) []string {
 	t.Helper()
-	a, err := cs.CoreV1().ServiceAccounts(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	a, err := get[corev1.ServiceAccount](context.Background(), cs, serviceAccountsResource, namespace, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +285,7 @@ func TestServiceAccountKeepsEntries(t *testing.T) {
 			if got := pullSecrets(t, cs, "ci", "builder"); !slices.Equal(got, tt.afterDelete) {
 				t.Errorf("after delete %q, want %q", got, tt.afterDelete)
 			}
-			if _, err := cs.CoreV1().Secrets("ci").Get(context.Background(), DefaultName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			if _, err := get[corev1.Secret](context.Background(), cs, secretsResource, "ci", DefaultName); !apierrors.IsNotFound(err) {
 				t.Errorf("the Secret is still there: %v", err)
 			}
 		})
@@ -300,14 +306,23 @@ func TestServiceAccountPatchDoesNotRace(t *testing.T) {
 			} `json:"metadata"`
 		}
 		json.Unmarshal(p.GetPatch(), &body)
-		cur, _ := cs.Tracker().Get(schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "ci", "builder")
-		acc := cur.(*corev1.ServiceAccount)
+		// The tracker, not the client: the fake holds its lock while a
+		// reactor runs.
+		cur, _ := cs.Tracker().Get(serviceAccountsResource, "ci", "builder")
+		acc, err := fromUnstructured[corev1.ServiceAccount](serviceAccountsResource, cur.(*unstructured.Unstructured).Object)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !raced {
 			// The other writer lands first.
 			raced = true
 			acc.ImagePullSecrets = append(acc.ImagePullSecrets, corev1.LocalObjectReference{Name: "theirs"})
 			acc.ResourceVersion = "2"
-			cs.Tracker().Update(schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, acc, "ci")
+			u, err := toUnstructured(acc, "ServiceAccount")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs.Tracker().Update(serviceAccountsResource, u, "ci")
 		}
 		if body.Metadata.ResourceVersion != acc.ResourceVersion {
 			return true, nil, apierrors.NewConflict(schema.GroupResource{Resource: "serviceaccounts"}, "builder", errors.New("the object has been modified"))
@@ -332,7 +347,7 @@ func TestRefreshAndStatus(t *testing.T) {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
 	// The password changes: idpbuilder re-creates the token.
-	cs.CoreV1().Secrets("gitea").Update(context.Background(), giteaSecret(map[string]string{"username": "giteaAdmin", "password": password + "2", "token": token + "2"}), metav1.UpdateOptions{})
+	update(context.Background(), cs, secretsResource, "Secret", "gitea", giteaSecret(map[string]string{"username": "giteaAdmin", "password": password + "2", "token": token + "2"}))
 	list, err = e.List(context.Background())
 	if err != nil || len(list) != 2 || !list[0].Stale || !list[1].Stale || list[0].Namespace != "builds" {
 		t.Fatalf("List after the change = %+v, %v", list, err)
@@ -362,19 +377,19 @@ func TestDeleteRemovesExactlyWhatExportWrote(t *testing.T) {
 	if err := e.Apply(context.Background(), Request{Namespaces: []string{"ci"}, ServiceAccount: "builder", CAConfigMap: "idpbuilder-ca", CA: "PEM", Sources: defaultSource()}); err != nil {
 		t.Fatal(err)
 	}
-	if cm, err := cs.CoreV1().ConfigMaps("ci").Get(context.Background(), "idpbuilder-ca", metav1.GetOptions{}); err != nil || cm.Data[CAKey] != "PEM" || !owned(cm) {
+	if cm, err := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca"); err != nil || cm.Data[CAKey] != "PEM" || !owned(cm) {
 		t.Fatalf("CA ConfigMap %+v, %v", cm, err)
 	}
 	if err := e.Delete(context.Background(), Request{Namespaces: []string{"ci", "other"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.CoreV1().ConfigMaps("ci").Get(context.Background(), "idpbuilder-ca", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca"); !apierrors.IsNotFound(err) {
 		t.Errorf("CA ConfigMap left: %v", err)
 	}
-	if _, err := cs.CoreV1().ConfigMaps("ci").Get(context.Background(), "keep", metav1.GetOptions{}); err != nil {
+	if _, err := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "keep"); err != nil {
 		t.Errorf("another ConfigMap removed: %v", err)
 	}
-	if _, err := cs.CoreV1().Secrets("other").Get(context.Background(), DefaultName, metav1.GetOptions{}); err != nil {
+	if _, err := get[corev1.Secret](context.Background(), cs, secretsResource, "other", DefaultName); err != nil {
 		t.Errorf("a foreign Secret of the same name removed: %v", err)
 	}
 	if got := pullSecrets(t, cs, "ci", "builder"); !slices.Equal(got, []string{"a"}) {
@@ -397,18 +412,18 @@ func TestDeleteAll(t *testing.T) {
 	if err := e.DeleteAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	secrets, _ := cs.CoreV1().Secrets("").List(context.Background(), metav1.ListOptions{})
+	secrets, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "", "")
 	var left []string
-	for _, s := range secrets.Items {
+	for _, s := range secrets {
 		left = append(left, s.Namespace+"/"+s.Name)
 	}
 	slices.Sort(left)
 	if !slices.Equal(left, []string{"ci/mine", "gitea/gitea-credential"}) {
 		t.Errorf("left %q", left)
 	}
-	cms, _ := cs.CoreV1().ConfigMaps("").List(context.Background(), metav1.ListOptions{})
-	if len(cms.Items) != 0 {
-		t.Errorf("ConfigMaps left: %d", len(cms.Items))
+	cms, _ := list[corev1.ConfigMap](context.Background(), cs, configMapsResource, "", "")
+	if len(cms) != 0 {
+		t.Errorf("ConfigMaps left: %d", len(cms))
 	}
 	if got := pullSecrets(t, cs, "b", "default"); !slices.Equal(got, []string{"x"}) {
 		t.Errorf("imagePullSecrets %q", got)
@@ -470,8 +485,8 @@ func TestCAConfigMapNeedsACA(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "has no CA") {
 		t.Fatalf("err %v", err)
 	}
-	if list, _ := cs.CoreV1().Secrets("ci").List(context.Background(), metav1.ListOptions{}); len(list.Items) != 0 {
-		t.Errorf("written before the check: %d", len(list.Items))
+	if written, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "ci", ""); len(written) != 0 {
+		t.Errorf("written before the check: %d", len(written))
 	}
 }
 
@@ -481,8 +496,8 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if err := e.Apply(context.Background(), Request{Namespaces: []string{"ci"}, ServiceAccount: "builder", CAConfigMap: "ca", CA: "PEM", Sources: defaultSource()}); err != nil {
 		t.Fatal(err)
 	}
-	if list, _ := cs.CoreV1().Secrets("ci").List(context.Background(), metav1.ListOptions{}); len(list.Items) != 0 {
-		t.Errorf("dry run wrote %d secrets", len(list.Items))
+	if written, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "ci", ""); len(written) != 0 {
+		t.Errorf("dry run wrote %d secrets", len(written))
 	}
 	if got := pullSecrets(t, cs, "ci", "builder"); len(got) != 0 || strings.Count(out.String(), "would change") != 3 {
 		t.Errorf("imagePullSecrets %q; report %s", got, out)

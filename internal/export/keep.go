@@ -33,11 +33,10 @@ type Exported struct {
 
 // ownedSecrets lists the Secrets export wrote, in every namespace.
 func (e *Exporter) ownedSecrets(ctx context.Context) ([]corev1.Secret, error) {
-	list, err := e.Kube.CoreV1().Secrets(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	out, err := list[corev1.Secret](ctx, e.Kube, secretsResource, metav1.NamespaceAll, selector)
 	if err != nil {
 		return nil, e.fail(ctx, err, "list", "secrets", "", "")
 	}
-	out := list.Items
 	slices.SortFunc(out, func(a, b corev1.Secret) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
@@ -119,7 +118,6 @@ func (e *Exporter) Refresh(ctx context.Context) error {
 }
 
 func (e *Exporter) refreshOne(ctx context.Context, s *corev1.Secret, cache map[string]map[string]credential) error {
-	secrets := e.Kube.CoreV1().Secrets(s.Namespace)
 	for range retries {
 		data, keys, used, err := e.rebuild(ctx, s, cache)
 		if err != nil {
@@ -134,10 +132,10 @@ func (e *Exporter) refreshOne(ctx context.Context, s *corev1.Secret, cache map[s
 		next.Annotations[AnnotationRegistries] = strings.Join(keys, ",")
 		next.Annotations[annotationCredential] = used
 		if !e.DryRun {
-			_, err = secrets.Update(ctx, next, metav1.UpdateOptions{})
+			err = update(ctx, e.Kube, secretsResource, "Secret", s.Namespace, next)
 		}
 		if apierrors.IsConflict(err) {
-			cur, gerr := secrets.Get(ctx, s.Name, metav1.GetOptions{})
+			cur, gerr := get[corev1.Secret](ctx, e.Kube, secretsResource, s.Namespace, s.Name)
 			if gerr != nil {
 				return e.fail(ctx, gerr, "get", "secrets", s.Namespace, s.Name)
 			}
@@ -165,7 +163,7 @@ func (e *Exporter) Delete(ctx context.Context, r Request) error {
 		return err
 	}
 	for _, ns := range nss {
-		s, err := e.Kube.CoreV1().Secrets(ns).Get(ctx, r.Name, metav1.GetOptions{})
+		s, err := get[corev1.Secret](ctx, e.Kube, secretsResource, ns, r.Name)
 		if apierrors.IsNotFound(err) {
 			e.line("ok", "secret %s/%s: none", ns, r.Name)
 			continue
@@ -196,11 +194,11 @@ func (e *Exporter) DeleteAll(ctx context.Context) error {
 			return err
 		}
 	}
-	cms, err := e.Kube.CoreV1().ConfigMaps(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	cms, err := list[corev1.ConfigMap](ctx, e.Kube, configMapsResource, metav1.NamespaceAll, selector)
 	if err != nil {
 		return e.fail(ctx, err, "list", "configmaps", "", "")
 	}
-	for _, cm := range cms.Items {
+	for _, cm := range cms {
 		if err := e.deleteConfigMap(ctx, cm.Namespace, cm.Name); err != nil {
 			return err
 		}
@@ -236,11 +234,11 @@ func (e *Exporter) remove(ctx context.Context, s *corev1.Secret) error {
 	}
 	if !e.DryRun {
 		uid, rv := s.UID, s.ResourceVersion
-		err := e.Kube.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid, ResourceVersion: &rv}})
+		err := deleteObject(ctx, e.Kube, secretsResource, s.Namespace, s.Name, metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
 		if apierrors.IsConflict(err) {
 			// Changed since it was read (refreshed, say): still ours by
 			// its label, which the read checked; delete what is there.
-			err = e.Kube.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			err = deleteObject(ctx, e.Kube, secretsResource, s.Namespace, s.Name, metav1.Preconditions{UID: &uid})
 		}
 		if err != nil && !apierrors.IsNotFound(err) {
 			return e.fail(ctx, err, "delete", "secrets", s.Namespace, s.Name)
@@ -252,8 +250,7 @@ func (e *Exporter) remove(ctx context.Context, s *corev1.Secret) error {
 
 // deleteConfigMap deletes ns/name when export wrote it.
 func (e *Exporter) deleteConfigMap(ctx context.Context, ns, name string) error {
-	cms := e.Kube.CoreV1().ConfigMaps(ns)
-	cm, err := cms.Get(ctx, name, metav1.GetOptions{})
+	cm, err := get[corev1.ConfigMap](ctx, e.Kube, configMapsResource, ns, name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -266,7 +263,7 @@ func (e *Exporter) deleteConfigMap(ctx context.Context, ns, name string) error {
 	}
 	if !e.DryRun {
 		uid := cm.UID
-		if err := cms.Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil && !apierrors.IsNotFound(err) {
+		if err := deleteObject(ctx, e.Kube, configMapsResource, ns, name, metav1.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
 			return e.fail(ctx, err, "delete", "configmaps", ns, name)
 		}
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// forbiddenDeps must never be linked into the companion, which the helper
+// starts on every cache miss: client-go's typed clientset imports
+// kubernetes/scheme, whose init registers every built-in API group (the
+// companion went from 15 to 29 MB stripped and its start-up from ~4 to
+// ~11 ms). The dynamic client does what export needs.
+// Each entry covers its subpackages (kubernetes/scheme, kubernetes/typed/...).
+var forbiddenDeps = []string{
+	"k8s.io/client-go/kubernetes",
+}
+
+func TestNoTypedClientsetInTheCompanion(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go tool is not on PATH, so the dependency list cannot be read")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	// The list must be the real one: client-go's dynamic client is in it.
+	if !containsDep(deps, "k8s.io/client-go/dynamic") {
+		t.Fatalf("go list -deps gave %d packages without k8s.io/client-go/dynamic; expected the companion's whole dependency list", len(deps))
+	}
+	for _, dep := range deps {
+		for _, bad := range forbiddenDeps {
+			if dep == bad || strings.HasPrefix(dep, bad+"/") {
+				t.Errorf("docker-credential-idpbuilder-cluster depends on %s: the typed clientset's scheme costs megabytes and milliseconds on every cache miss; use the dynamic client (internal/export/kube.go)", dep)
+			}
+		}
+	}
+}
+
+func containsDep(deps []string, want string) bool {
+	for _, d := range deps {
+		if d == want {
+			return true
+		}
+	}
+	return false
+}
