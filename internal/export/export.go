@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -180,7 +179,7 @@ func (e *Exporter) readSources(ctx context.Context, sources []Source) (map[strin
 	creds := map[string]credential{}
 	var used []string
 	for _, s := range sources {
-		sec, err := get[corev1.Secret](ctx, e.Kube, secretsResource, s.Namespace, s.Name)
+		sec, err := get[secret](ctx, e.Kube, secretsResource, s.Namespace, s.Name)
 		if err != nil {
 			return nil, "", e.fail(ctx, err, "get", "secrets", s.Namespace, s.Name)
 		}
@@ -251,7 +250,7 @@ func (e *Exporter) namespaces(ctx context.Context, r Request) ([]string, error) 
 		slices.Sort(out)
 		return slices.Compact(out), nil
 	}
-	all, err := list[corev1.Namespace](ctx, e.Kube, namespacesResource, "", r.Selector)
+	all, err := list[namespace](ctx, e.Kube, namespacesResource, "", r.Selector)
 	if err != nil {
 		return nil, e.fail(ctx, err, "list", "namespaces", "", "")
 	}
@@ -325,12 +324,12 @@ const retries = 5
 // write. The ServiceAccount record of an existing Secret stays.
 func (e *Exporter) writeSecret(ctx context.Context, ns, name string, data []byte, annotations map[string]string) error {
 	for range retries {
-		cur, err := get[corev1.Secret](ctx, e.Kube, secretsResource, ns, name)
+		cur, err := get[secret](ctx, e.Kube, secretsResource, ns, name)
 		if apierrors.IsNotFound(err) {
-			s := &corev1.Secret{
+			s := &secret{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{ManagedByLabel: ManagedBy}, Annotations: annotations},
-				Type:       corev1.SecretTypeDockerConfigJson,
-				Data:       map[string][]byte{corev1.DockerConfigJsonKey: data},
+				Type:       secretTypeDockerConfigJSON,
+				Data:       map[string][]byte{dockerConfigJSONKey: data},
 			}
 			err = nil
 			if !e.DryRun {
@@ -351,7 +350,7 @@ func (e *Exporter) writeSecret(ctx context.Context, ns, name string, data []byte
 		if !owned(cur) {
 			return fmt.Errorf("secret %s/%s in context %q exists and was not written by %s; nothing was changed there: choose another --name", ns, name, e.Context, ManagedBy)
 		}
-		next := cur.DeepCopy()
+		next := cur.deepCopy()
 		if next.Annotations == nil {
 			next.Annotations = map[string]string{}
 		}
@@ -361,12 +360,12 @@ func (e *Exporter) writeSecret(ctx context.Context, ns, name string, data []byte
 		if _, ok := annotations[annotationCAConfigMap]; !ok {
 			delete(next.Annotations, annotationCAConfigMap)
 		}
-		next.Data = map[string][]byte{corev1.DockerConfigJsonKey: data}
-		if next.Type != corev1.SecretTypeDockerConfigJson {
+		next.Data = map[string][]byte{dockerConfigJSONKey: data}
+		if next.Type != secretTypeDockerConfigJSON {
 			// The type cannot change: delete and create again.
-			return fmt.Errorf("secret %s/%s in context %q has type %s, not %s: delete it with 'export --delete' and export again", ns, name, e.Context, next.Type, corev1.SecretTypeDockerConfigJson)
+			return fmt.Errorf("secret %s/%s in context %q has type %s, not %s: delete it with 'export --delete' and export again", ns, name, e.Context, next.Type, secretTypeDockerConfigJSON)
 		}
-		if string(cur.Data[corev1.DockerConfigJsonKey]) == string(data) && len(cur.Data) == 1 && mapsEqual(cur.Annotations, next.Annotations) {
+		if string(cur.Data[dockerConfigJSONKey]) == string(data) && len(cur.Data) == 1 && mapsEqual(cur.Annotations, next.Annotations) {
 			e.line("ok", "secret %s/%s: auths for %s, current", ns, name, annotations[AnnotationRegistries])
 			return nil
 		}
@@ -400,9 +399,9 @@ func mapsEqual(a, b map[string]string) bool {
 // writeCA creates or updates the CA ConfigMap ns/name.
 func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
 	for range retries {
-		cur, err := get[corev1.ConfigMap](ctx, e.Kube, configMapsResource, ns, name)
+		cur, err := get[configMap](ctx, e.Kube, configMapsResource, ns, name)
 		if apierrors.IsNotFound(err) {
-			cm := &corev1.ConfigMap{
+			cm := &configMap{
 				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{ManagedByLabel: ManagedBy}},
 				Data:       map[string]string{CAKey: ca},
 			}
@@ -429,7 +428,7 @@ func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
 			e.line("ok", "configmap %s/%s: the registry's CA, current", ns, name)
 			return nil
 		}
-		next := cur.DeepCopy()
+		next := cur.deepCopy()
 		next.Data = map[string]string{CAKey: ca}
 		if !e.DryRun {
 			err = update(ctx, e.Kube, configMapsResource, "ConfigMap", ns, next)
@@ -451,9 +450,9 @@ func (e *Exporter) writeCA(ctx context.Context, ns, name, ca string) error {
 // server refuses it (409) when another writer changed the account
 // meanwhile, and the edit is done again on what that writer left. edit
 // returns false when there is nothing to change.
-func (e *Exporter) patchPullSecrets(ctx context.Context, ns, sa string, edit func([]corev1.LocalObjectReference) ([]corev1.LocalObjectReference, bool)) (bool, error) {
+func (e *Exporter) patchPullSecrets(ctx context.Context, ns, sa string, edit func([]localObjectReference) ([]localObjectReference, bool)) (bool, error) {
 	for range retries {
-		cur, err := get[corev1.ServiceAccount](ctx, e.Kube, serviceAccountsResource, ns, sa)
+		cur, err := get[serviceAccount](ctx, e.Kube, serviceAccountsResource, ns, sa)
 		if err != nil {
 			return false, e.fail(ctx, err, "get", "serviceaccounts", ns, sa)
 		}
@@ -485,11 +484,11 @@ func (e *Exporter) patchPullSecrets(ctx context.Context, ns, sa string, edit fun
 // twice, keeping every other entry) and records on the Secret that export
 // added it.
 func (e *Exporter) addToServiceAccount(ctx context.Context, ns, sa, name string) error {
-	added, err := e.patchPullSecrets(ctx, ns, sa, func(list []corev1.LocalObjectReference) ([]corev1.LocalObjectReference, bool) {
-		if slices.ContainsFunc(list, func(r corev1.LocalObjectReference) bool { return r.Name == name }) {
+	added, err := e.patchPullSecrets(ctx, ns, sa, func(list []localObjectReference) ([]localObjectReference, bool) {
+		if slices.ContainsFunc(list, func(r localObjectReference) bool { return r.Name == name }) {
 			return list, false
 		}
-		return append(slices.Clone(list), corev1.LocalObjectReference{Name: name}), true
+		return append(slices.Clone(list), localObjectReference{Name: name}), true
 	})
 	if err != nil {
 		return err
@@ -509,7 +508,7 @@ func (e *Exporter) addToServiceAccount(ctx context.Context, ns, sa, name string)
 // added it to.
 func (e *Exporter) recordServiceAccount(ctx context.Context, ns, name, sa string) error {
 	for range retries {
-		cur, err := get[corev1.Secret](ctx, e.Kube, secretsResource, ns, name)
+		cur, err := get[secret](ctx, e.Kube, secretsResource, ns, name)
 		if err != nil {
 			return e.fail(ctx, err, "get", "secrets", ns, name)
 		}
@@ -517,7 +516,7 @@ func (e *Exporter) recordServiceAccount(ctx context.Context, ns, name, sa string
 		if slices.Contains(accounts, sa) {
 			return nil
 		}
-		next := cur.DeepCopy()
+		next := cur.deepCopy()
 		if next.Annotations == nil {
 			next.Annotations = map[string]string{}
 		}

@@ -68,9 +68,9 @@ func defaultSource() []Source {
 }
 
 // auths decodes the Secret's .dockerconfigjson.
-func auths(t *testing.T, cs *dynamicfake.FakeDynamicClient, namespace, name string) (*corev1.Secret, map[string]auth) {
+func auths(t *testing.T, cs *dynamicfake.FakeDynamicClient, namespace, name string) (*secret, map[string]auth) {
 	t.Helper()
-	s, err := get[corev1.Secret](context.Background(), cs, secretsResource, namespace, name)
+	s, err := get[secret](context.Background(), cs, secretsResource, namespace, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestApplyWritesTheCredential(t *testing.T) {
 			}
 			for _, namespace := range []string{"ci", "builds"} {
 				s, a := auths(t, cs, namespace, DefaultName)
-				if s.Type != corev1.SecretTypeDockerConfigJson || s.Labels[ManagedByLabel] != ManagedBy {
+				if s.Type != string(corev1.SecretTypeDockerConfigJson) || s.Labels[ManagedByLabel] != ManagedBy {
 					t.Fatalf("type %q labels %v", s.Type, s.Labels)
 				}
 				keys := make([]string, 0, len(a))
@@ -190,8 +190,8 @@ func TestApplyLeavesOthersObjects(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
-			s, _ := get[corev1.Secret](context.Background(), cs, secretsResource, "ci", DefaultName)
-			cm, _ := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca")
+			s, _ := get[secret](context.Background(), cs, secretsResource, "ci", DefaultName)
+			cm, _ := get[configMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca")
 			if string(s.Data["x"]) != "y" || cm.Data["a"] != "b" {
 				t.Errorf("a foreign object changed: %v %v", s.Data, cm.Data)
 			}
@@ -227,7 +227,7 @@ func TestAllNamespacesWithSelector(t *testing.T) {
 	if err := e.Apply(context.Background(), Request{AllNamespaces: true, Selector: "ci=yes", Sources: defaultSource()}); err != nil {
 		t.Fatal(err)
 	}
-	written, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "", selector)
+	written, _ := list[secret](context.Background(), cs, secretsResource, "", selector)
 	var got []string
 	for _, s := range written {
 		got = append(got, s.Namespace)
@@ -244,7 +244,7 @@ func TestAllNamespacesWithSelector(t *testing.T) {
 
 func pullSecrets(t *testing.T, cs *dynamicfake.FakeDynamicClient, namespace, name string) []string {
 	t.Helper()
-	a, err := get[corev1.ServiceAccount](context.Background(), cs, serviceAccountsResource, namespace, name)
+	a, err := get[serviceAccount](context.Background(), cs, serviceAccountsResource, namespace, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestServiceAccountKeepsEntries(t *testing.T) {
 			if got := pullSecrets(t, cs, "ci", "builder"); !slices.Equal(got, tt.afterDelete) {
 				t.Errorf("after delete %q, want %q", got, tt.afterDelete)
 			}
-			if _, err := get[corev1.Secret](context.Background(), cs, secretsResource, "ci", DefaultName); !apierrors.IsNotFound(err) {
+			if _, err := get[secret](context.Background(), cs, secretsResource, "ci", DefaultName); !apierrors.IsNotFound(err) {
 				t.Errorf("the Secret is still there: %v", err)
 			}
 		})
@@ -309,14 +309,14 @@ func TestServiceAccountPatchDoesNotRace(t *testing.T) {
 		// The tracker, not the client: the fake holds its lock while a
 		// reactor runs.
 		cur, _ := cs.Tracker().Get(serviceAccountsResource, "ci", "builder")
-		acc, err := fromUnstructured[corev1.ServiceAccount](serviceAccountsResource, cur.(*unstructured.Unstructured).Object)
+		acc, err := fromUnstructured[serviceAccount](serviceAccountsResource, cur.(*unstructured.Unstructured).Object)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !raced {
 			// The other writer lands first.
 			raced = true
-			acc.ImagePullSecrets = append(acc.ImagePullSecrets, corev1.LocalObjectReference{Name: "theirs"})
+			acc.ImagePullSecrets = append(acc.ImagePullSecrets, localObjectReference{Name: "theirs"})
 			acc.ResourceVersion = "2"
 			u, err := toUnstructured(acc, "ServiceAccount")
 			if err != nil {
@@ -377,19 +377,19 @@ func TestDeleteRemovesExactlyWhatExportWrote(t *testing.T) {
 	if err := e.Apply(context.Background(), Request{Namespaces: []string{"ci"}, ServiceAccount: "builder", CAConfigMap: "idpbuilder-ca", CA: "PEM", Sources: defaultSource()}); err != nil {
 		t.Fatal(err)
 	}
-	if cm, err := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca"); err != nil || cm.Data[CAKey] != "PEM" || !owned(cm) {
+	if cm, err := get[configMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca"); err != nil || cm.Data[CAKey] != "PEM" || !owned(cm) {
 		t.Fatalf("CA ConfigMap %+v, %v", cm, err)
 	}
 	if err := e.Delete(context.Background(), Request{Namespaces: []string{"ci", "other"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca"); !apierrors.IsNotFound(err) {
+	if _, err := get[configMap](context.Background(), cs, configMapsResource, "ci", "idpbuilder-ca"); !apierrors.IsNotFound(err) {
 		t.Errorf("CA ConfigMap left: %v", err)
 	}
-	if _, err := get[corev1.ConfigMap](context.Background(), cs, configMapsResource, "ci", "keep"); err != nil {
+	if _, err := get[configMap](context.Background(), cs, configMapsResource, "ci", "keep"); err != nil {
 		t.Errorf("another ConfigMap removed: %v", err)
 	}
-	if _, err := get[corev1.Secret](context.Background(), cs, secretsResource, "other", DefaultName); err != nil {
+	if _, err := get[secret](context.Background(), cs, secretsResource, "other", DefaultName); err != nil {
 		t.Errorf("a foreign Secret of the same name removed: %v", err)
 	}
 	if got := pullSecrets(t, cs, "ci", "builder"); !slices.Equal(got, []string{"a"}) {
@@ -412,7 +412,7 @@ func TestDeleteAll(t *testing.T) {
 	if err := e.DeleteAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	secrets, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "", "")
+	secrets, _ := list[secret](context.Background(), cs, secretsResource, "", "")
 	var left []string
 	for _, s := range secrets {
 		left = append(left, s.Namespace+"/"+s.Name)
@@ -421,7 +421,7 @@ func TestDeleteAll(t *testing.T) {
 	if !slices.Equal(left, []string{"ci/mine", "gitea/gitea-credential"}) {
 		t.Errorf("left %q", left)
 	}
-	cms, _ := list[corev1.ConfigMap](context.Background(), cs, configMapsResource, "", "")
+	cms, _ := list[configMap](context.Background(), cs, configMapsResource, "", "")
 	if len(cms) != 0 {
 		t.Errorf("ConfigMaps left: %d", len(cms))
 	}
@@ -485,7 +485,7 @@ func TestCAConfigMapNeedsACA(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "has no CA") {
 		t.Fatalf("err %v", err)
 	}
-	if written, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "ci", ""); len(written) != 0 {
+	if written, _ := list[secret](context.Background(), cs, secretsResource, "ci", ""); len(written) != 0 {
 		t.Errorf("written before the check: %d", len(written))
 	}
 }
@@ -496,7 +496,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if err := e.Apply(context.Background(), Request{Namespaces: []string{"ci"}, ServiceAccount: "builder", CAConfigMap: "ca", CA: "PEM", Sources: defaultSource()}); err != nil {
 		t.Fatal(err)
 	}
-	if written, _ := list[corev1.Secret](context.Background(), cs, secretsResource, "ci", ""); len(written) != 0 {
+	if written, _ := list[secret](context.Background(), cs, secretsResource, "ci", ""); len(written) != 0 {
 		t.Errorf("dry run wrote %d secrets", len(written))
 	}
 	if got := pullSecrets(t, cs, "ci", "builder"); len(got) != 0 || strings.Count(out.String(), "would change") != 3 {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -32,19 +31,19 @@ type Exported struct {
 }
 
 // ownedSecrets lists the Secrets export wrote, in every namespace.
-func (e *Exporter) ownedSecrets(ctx context.Context) ([]corev1.Secret, error) {
-	out, err := list[corev1.Secret](ctx, e.Kube, secretsResource, metav1.NamespaceAll, selector)
+func (e *Exporter) ownedSecrets(ctx context.Context) ([]secret, error) {
+	out, err := list[secret](ctx, e.Kube, secretsResource, metav1.NamespaceAll, selector)
 	if err != nil {
 		return nil, e.fail(ctx, err, "list", "secrets", "", "")
 	}
-	slices.SortFunc(out, func(a, b corev1.Secret) int {
+	slices.SortFunc(out, func(a, b secret) int {
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
 	return out, nil
 }
 
 // sourcesOf reads the sources a Secret records.
-func sourcesOf(s *corev1.Secret) ([]Source, error) {
+func sourcesOf(s *secret) ([]Source, error) {
 	var sources []Source
 	if err := json.Unmarshal([]byte(s.Annotations[annotationSources]), &sources); err != nil || len(sources) == 0 {
 		return nil, fmt.Errorf("secret %s/%s has no readable %s annotation: export it again", s.Namespace, s.Name, annotationSources)
@@ -54,7 +53,7 @@ func sourcesOf(s *corev1.Secret) ([]Source, error) {
 
 // rebuild is what the Secret's .dockerconfigjson should hold now, read
 // from its sources (each read once per cache).
-func (e *Exporter) rebuild(ctx context.Context, s *corev1.Secret, cache map[string]map[string]credential) ([]byte, []string, string, error) {
+func (e *Exporter) rebuild(ctx context.Context, s *secret, cache map[string]map[string]credential) ([]byte, []string, string, error) {
 	sources, err := sourcesOf(s)
 	if err != nil {
 		return nil, nil, "", err
@@ -92,7 +91,7 @@ func (e *Exporter) List(ctx context.Context) ([]Exported, error) {
 		if err != nil {
 			x.Unknown = err.Error()
 		} else {
-			x.Stale = string(s.Data[corev1.DockerConfigJsonKey]) != string(data)
+			x.Stale = string(s.Data[dockerConfigJSONKey]) != string(data)
 		}
 		out = append(out, x)
 	}
@@ -117,25 +116,25 @@ func (e *Exporter) Refresh(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (e *Exporter) refreshOne(ctx context.Context, s *corev1.Secret, cache map[string]map[string]credential) error {
+func (e *Exporter) refreshOne(ctx context.Context, s *secret, cache map[string]map[string]credential) error {
 	for range retries {
 		data, keys, used, err := e.rebuild(ctx, s, cache)
 		if err != nil {
 			return err
 		}
-		if string(s.Data[corev1.DockerConfigJsonKey]) == string(data) {
+		if string(s.Data[dockerConfigJSONKey]) == string(data) {
 			e.line("ok", "exported secret %s/%s is current", s.Namespace, s.Name)
 			return nil
 		}
-		next := s.DeepCopy()
-		next.Data = map[string][]byte{corev1.DockerConfigJsonKey: data}
+		next := s.deepCopy()
+		next.Data = map[string][]byte{dockerConfigJSONKey: data}
 		next.Annotations[AnnotationRegistries] = strings.Join(keys, ",")
 		next.Annotations[annotationCredential] = used
 		if !e.DryRun {
 			err = update(ctx, e.Kube, secretsResource, "Secret", s.Namespace, next)
 		}
 		if apierrors.IsConflict(err) {
-			cur, gerr := get[corev1.Secret](ctx, e.Kube, secretsResource, s.Namespace, s.Name)
+			cur, gerr := get[secret](ctx, e.Kube, secretsResource, s.Namespace, s.Name)
 			if gerr != nil {
 				return e.fail(ctx, gerr, "get", "secrets", s.Namespace, s.Name)
 			}
@@ -163,7 +162,7 @@ func (e *Exporter) Delete(ctx context.Context, r Request) error {
 		return err
 	}
 	for _, ns := range nss {
-		s, err := get[corev1.Secret](ctx, e.Kube, secretsResource, ns, r.Name)
+		s, err := get[secret](ctx, e.Kube, secretsResource, ns, r.Name)
 		if apierrors.IsNotFound(err) {
 			e.line("ok", "secret %s/%s: none", ns, r.Name)
 			continue
@@ -194,7 +193,7 @@ func (e *Exporter) DeleteAll(ctx context.Context) error {
 			return err
 		}
 	}
-	cms, err := list[corev1.ConfigMap](ctx, e.Kube, configMapsResource, metav1.NamespaceAll, selector)
+	cms, err := list[configMap](ctx, e.Kube, configMapsResource, metav1.NamespaceAll, selector)
 	if err != nil {
 		return e.fail(ctx, err, "list", "configmaps", "", "")
 	}
@@ -208,10 +207,10 @@ func (e *Exporter) DeleteAll(ctx context.Context) error {
 
 // remove takes the Secret out of the ServiceAccounts export added it to,
 // deletes its CA ConfigMap, then the Secret.
-func (e *Exporter) remove(ctx context.Context, s *corev1.Secret) error {
+func (e *Exporter) remove(ctx context.Context, s *secret) error {
 	for _, sa := range splitList(s.Annotations[annotationServiceAccounts]) {
-		removed, err := e.patchPullSecrets(ctx, s.Namespace, sa, func(list []corev1.LocalObjectReference) ([]corev1.LocalObjectReference, bool) {
-			i := slices.IndexFunc(list, func(r corev1.LocalObjectReference) bool { return r.Name == s.Name })
+		removed, err := e.patchPullSecrets(ctx, s.Namespace, sa, func(list []localObjectReference) ([]localObjectReference, bool) {
+			i := slices.IndexFunc(list, func(r localObjectReference) bool { return r.Name == s.Name })
 			if i < 0 {
 				return list, false
 			}
@@ -250,7 +249,7 @@ func (e *Exporter) remove(ctx context.Context, s *corev1.Secret) error {
 
 // deleteConfigMap deletes ns/name when export wrote it.
 func (e *Exporter) deleteConfigMap(ctx context.Context, ns, name string) error {
-	cm, err := get[corev1.ConfigMap](ctx, e.Kube, configMapsResource, ns, name)
+	cm, err := get[configMap](ctx, e.Kube, configMapsResource, ns, name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

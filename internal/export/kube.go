@@ -2,9 +2,9 @@ package export
 
 import (
 	"context"
+	"maps"
 	"net/http"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -17,8 +17,10 @@ import (
 // Kube is the client export writes through: client-go's dynamic client,
 // which the companion links anyway for GiteaProviders. The typed clientset
 // would link k8s.io/client-go/kubernetes/scheme, whose init registers every
-// built-in API group: megabytes and ~10 ms of start-up on every cache miss.
-// client-go's fake dynamic client satisfies it in tests.
+// built-in API group: megabytes and ~10 ms of start-up on every cache miss;
+// k8s.io/api/core/v1's types alone add 4 MB, so export converts to the
+// small types below instead. client-go's fake dynamic client satisfies it
+// in tests.
 type Kube interface {
 	Resource(schema.GroupVersionResource) dynamic.NamespaceableResourceInterface
 }
@@ -31,9 +33,60 @@ var (
 	namespacesResource      = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
-// object is a core/v1 type export converts to and from unstructured.
+// The core/v1 names export uses.
+const (
+	secretTypeDockerConfigJSON = "kubernetes.io/dockerconfigjson"
+	dockerConfigJSONKey        = ".dockerconfigjson"
+)
+
+// secret and configMap hold every field of their core/v1 types
+// (stringData is write-only), so an update sends back all the server gave.
+type secret struct {
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Immutable         *bool             `json:"immutable,omitempty"`
+	Data              map[string][]byte `json:"data,omitempty"`
+	Type              string            `json:"type,omitempty"`
+}
+
+func (s *secret) deepCopy() *secret {
+	c := *s
+	c.ObjectMeta = *s.ObjectMeta.DeepCopy()
+	c.Data = maps.Clone(s.Data)
+	return &c
+}
+
+type configMap struct {
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Immutable         *bool             `json:"immutable,omitempty"`
+	Data              map[string]string `json:"data,omitempty"`
+	BinaryData        map[string][]byte `json:"binaryData,omitempty"`
+}
+
+func (c *configMap) deepCopy() *configMap {
+	d := *c
+	d.ObjectMeta = *c.ObjectMeta.DeepCopy()
+	d.Data = maps.Clone(c.Data)
+	d.BinaryData = maps.Clone(c.BinaryData)
+	return &d
+}
+
+// serviceAccount and namespace are only read: the fields export uses.
+type serviceAccount struct {
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	ImagePullSecrets  []localObjectReference `json:"imagePullSecrets,omitempty"`
+}
+
+type localObjectReference struct {
+	Name string `json:"name,omitempty"`
+}
+
+type namespace struct {
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+}
+
+// object is a type export converts to and from unstructured.
 type object interface {
-	corev1.Secret | corev1.ConfigMap | corev1.ServiceAccount | corev1.Namespace
+	secret | configMap | serviceAccount | namespace
 }
 
 // notTheObject stands for an answer that does not convert to the type
