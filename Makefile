@@ -152,5 +152,5 @@ FUZZ_TARGETS := \
 fuzz:
 	@failed=; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
-	  go test -run XXX -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s -parallel 1 $$pkg || failed="$$failed $$name"; \
+	  hack/fuzz.sh $$pkg $$name $(FUZZTIME) || failed="$$failed $$name"; \
 	done; if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
