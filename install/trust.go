@@ -15,6 +15,7 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // systemRootFiles are where Linux distributions keep the trusted roots.
@@ -191,31 +192,17 @@ func samePath(a, b string) bool {
 // in the PEM files cas, whatever the line layout of either.
 func holdsAnyCert(data []byte, cas ...[]byte) bool {
 	have := map[string]bool{}
-	for _, der := range certDERs(data) {
+	for _, der := range idpbuilder.CertificateDERs(data) {
 		have[string(der)] = true
 	}
 	for _, ca := range cas {
-		for _, der := range certDERs(ca) {
+		for _, der := range idpbuilder.CertificateDERs(ca) {
 			if have[string(der)] {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func certDERs(data []byte) [][]byte {
-	var out [][]byte
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return out
-		}
-		if block.Type == "CERTIFICATE" {
-			out = append(out, block.Bytes)
-		}
-	}
 }
 
 // writeTrusted writes a certificate file unless it already holds data, and

@@ -2,7 +2,6 @@ package buildx
 
 import (
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // Builder is one builder buildx keeps in its instances folder (what
@@ -121,29 +122,14 @@ func (n Node) Trust(host string, clusterCA []byte) Trust {
 	if len(cas) == 0 {
 		return NotTrusted
 	}
-	want := certDERs(clusterCA)
+	want := idpbuilder.CertificateDERs(clusterCA)
 	for _, ca := range cas {
 		p, _ := ca.(string)
-		for _, der := range certDERs(n.Files[strings.TrimPrefix(p, containerConfigDir)]) {
+		for _, der := range idpbuilder.CertificateDERs(n.Files[strings.TrimPrefix(p, containerConfigDir)]) {
 			if slices.ContainsFunc(want, func(w []byte) bool { return string(w) == string(der) }) {
 				return Trusted
 			}
 		}
 	}
 	return TrustsOtherCA
-}
-
-// certDERs are the certificates in PEM data.
-func certDERs(data []byte) [][]byte {
-	var out [][]byte
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return out
-		}
-		if block.Type == "CERTIFICATE" {
-			out = append(out, block.Bytes)
-		}
-	}
 }
