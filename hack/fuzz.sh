@@ -5,9 +5,10 @@
 #
 # Go 1.26's fuzzing coordinator can fail a target with a bare "context
 # deadline exceeded" just as -fuzztime ends, when a worker is still busy on
-# a loaded machine (golang/go#75804, fixed in Go 1.27). That report names no
-# input and writes none, so it is retried once. Any other failure, and any
-# failure that wrote a failing input to testdata/fuzz/NAME/, fails at once.
+# a loaded machine (golang/go#75804, fixed in Go 1.27; here it hit about one
+# target in eight per CI run). That report names no input and writes none,
+# so it is retried, twice at most. Any other failure, and any failure that
+# wrote a failing input to testdata/fuzz/NAME/, fails at once.
 set -euo pipefail
 pkg=$1 name=$2 fuzztime=$3
 out=$(mktemp)
@@ -23,8 +24,9 @@ coordinator_race() {
 }
 
 run && exit 0
-if coordinator_race; then
-  echo "fuzz: $name: 'context deadline exceeded' with no failing input (golang/go#75804); running it once more"
+for _ in 1 2; do
+  coordinator_race || exit 1
+  echo "fuzz: $name: 'context deadline exceeded' with no failing input (golang/go#75804); running it again"
   run && exit 0
-fi
+done
 exit 1
