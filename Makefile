@@ -37,7 +37,7 @@ install:
 # The whole suite CI runs: the checks below, the integration tests against
 # the real OS keyring and crane, and the end-to-end suite on the rig
 # (kube-apiserver, Gitea, dockerd, six clients). A cold machine builds the
-# rig's parts first (about 25 minutes on 2 cores; cached after).
+# rig's parts first (about 30 minutes on 2 cores, BuildKit included; cached after).
 test: deps check integration e2e
 
 # The fast gate before a commit (Go only, no rig): formatting, vet,
