@@ -2,9 +2,6 @@ package secrets
 
 import (
 	"context"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,20 +17,7 @@ func TestNoSecretInAnyExportError(t *testing.T) {
 	quietStderr(t)
 	for _, tc := range canaryCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			status := tc.status
-			if status == 0 {
-				status = http.StatusUnauthorized
-			}
-			srv := canaryServer(t, status)
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "ca.crt"), caOf(srv), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(dir, "kubeconfig")
-			if err := os.WriteFile(path, []byte(tc.kubeconfig(srv.URL, b64(caOf(srv)), dir)), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv("KUBECONFIG", filepath.Join(dir, "none"))
+			path := tc.setUp(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 			defer cancel()
 			var report strings.Builder

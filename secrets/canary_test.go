@@ -173,6 +173,28 @@ func quietStderr(t *testing.T) {
 	t.Cleanup(func() { os.Stderr = saved; f.Close() })
 }
 
+// setUp starts the case's API server and writes its kubeconfig (and the
+// CA beside it), returning the kubeconfig's path; $KUBECONFIG names a file
+// that does not exist, so only that path is read.
+func (tc canaryCase) setUp(t *testing.T) string {
+	t.Helper()
+	status := tc.status
+	if status == 0 {
+		status = http.StatusUnauthorized
+	}
+	srv := canaryServer(t, status)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ca.crt"), caOf(srv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, []byte(tc.kubeconfig(srv.URL, b64(caOf(srv)), dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", filepath.Join(dir, "none"))
+	return path
+}
+
 // TestNoSecretInAnyError runs every failing read the companion's
 // read-secret can meet: the canary token, password and client key never
 // appear in the error, which is one line.
@@ -180,20 +202,7 @@ func TestNoSecretInAnyError(t *testing.T) {
 	quietStderr(t)
 	for _, tc := range canaryCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			status := tc.status
-			if status == 0 {
-				status = http.StatusUnauthorized
-			}
-			srv := canaryServer(t, status)
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "ca.crt"), caOf(srv), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(dir, "kubeconfig")
-			if err := os.WriteFile(path, []byte(tc.kubeconfig(srv.URL, b64(caOf(srv)), dir)), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv("KUBECONFIG", filepath.Join(dir, "none"))
+			path := tc.setUp(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
 			defer cancel()
 			start := time.Now()
