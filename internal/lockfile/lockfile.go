@@ -1,6 +1,7 @@
-// Package lockfile serialises work across processes with an advisory lock
-// on a file. The kernel drops the lock when its holder dies, so a crashed
-// process never blocks the others.
+// Package lockfile serialises work across processes with an exclusive lock
+// on a file (flock on Unix, LockFileEx on Windows). The system drops the
+// lock when its holder dies, so a crashed process never blocks the others;
+// a symbolic link at the lock path is refused, never followed.
 package lockfile
 
 import (
@@ -18,12 +19,12 @@ import (
 var ErrTimeout = errors.New("timed out waiting for the lock")
 
 // ErrUnsafe means the lock folder or file could be controlled by someone
-// else (Unix): the folder belongs to another user or others can write to
-// it, or a symbolic link sits at the lock path. Callers go on unlocked.
+// else: the folder belongs to another user or others can write to it
+// (Unix), or a symbolic link sits at the lock path. Callers go on unlocked.
 var ErrUnsafe = errors.New("unsafe lock location")
 
-// Dir is where the helper keeps its lock files: the user's runtime folder
-// (tmpfs, per user) when there is one, else the user cache folder.
+// Dir is where the helper keeps its per-host lock files: the user's runtime
+// folder (tmpfs, per user) when there is one, else the user cache folder.
 func Dir(getenv func(string) string) (string, error) {
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, cli.Name), nil
@@ -40,11 +41,10 @@ func FileName(host string) string {
 	return strings.NewReplacer(":", "_", "/", "_", "\\", "_", "[", "", "]", "").Replace(host) + ".lock"
 }
 
-// Acquire takes the exclusive lock on path, waiting at most timeout. The
-// folder is created 0700 and the file 0600. On Unix the folder must be the
-// user's and writable by nobody else, and a symbolic link at path is
-// refused, never followed (ErrUnsafe).
-func Acquire(path string, timeout time.Duration) (release func(), err error) {
+// AcquireInPrivateDir takes the lock on path, whose folder is the helper's
+// own: it is created 0700 and must be the user's and writable by nobody
+// else (CheckDir), since whoever can write there can hold the lock forever.
+func AcquireInPrivateDir(path string, timeout time.Duration) (release func(), err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -52,13 +52,14 @@ func Acquire(path string, timeout time.Duration) (release func(), err error) {
 	if err := CheckDir(dir); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
+	return Acquire(path, timeout)
+}
+
+// Acquire takes the exclusive lock on path (created 0600), waiting at most
+// timeout; its folder must exist.
+func Acquire(path string, timeout time.Duration) (release func(), err error) {
+	f, err := open(path)
 	if err != nil {
-		// The errno for a link under O_NOFOLLOW differs across systems
-		// (ELOOP, EMLINK, EFTYPE): ask the file system what is there.
-		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%w: lock file %s is a symbolic link; not following it (remove it)", ErrUnsafe, path)
-		}
 		return nil, err
 	}
 	deadline := time.Now().Add(timeout)
@@ -77,4 +78,8 @@ func Acquire(path string, timeout time.Duration) (release func(), err error) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func linkRefused(path string) error {
+	return fmt.Errorf("%w: lock file %s is a symbolic link; not following it (remove it)", ErrUnsafe, path)
 }

@@ -74,7 +74,7 @@ func TestAcquireRefusesUnsafeLocations(t *testing.T) {
 			}
 			path := tt.setup(t, dir, outside)
 
-			release, err := Acquire(path, time.Second)
+			release, err := AcquireInPrivateDir(path, time.Second)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("Acquire = %v", err)

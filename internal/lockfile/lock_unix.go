@@ -9,14 +9,9 @@ import (
 	"syscall"
 )
 
-// noFollow makes opening the lock file fail on a symbolic link instead of
-// creating or truncating whatever it points to.
-const noFollow = syscall.O_NOFOLLOW
-
 // CheckDir refuses a lock folder that is not a real folder of the user's,
 // writable by nobody else: whoever can write there can plant the lock file
-// (a symbolic link to one of the user's files, or a lock they hold forever),
-// or the fetch-time records kept beside the locks (internal/fetchtime).
+// (a symbolic link to one of the user's files, or a lock they hold forever).
 func CheckDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
@@ -36,6 +31,21 @@ func CheckDir(dir string) error {
 		return fmt.Errorf("%w: lock folder %s is writable by others (mode %#o); run chmod 700 %s", ErrUnsafe, dir, perm, dir)
 	}
 	return nil
+}
+
+// open opens the lock file; O_NOFOLLOW makes a symbolic link there an error
+// instead of a file created or truncated wherever it points.
+func open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		// The errno for a link under O_NOFOLLOW differs across systems
+		// (ELOOP, EMLINK, EFTYPE): ask the file system what is there.
+		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return nil, linkRefused(path)
+		}
+		return nil, err
+	}
+	return f, nil
 }
 
 func tryLock(f *os.File) (bool, error) {
