@@ -45,13 +45,13 @@ printf '%s\n' "${COMPREPLY[@]}"`
 		return got
 	}
 
-	wantCommands := append(companion.Forwarded(), "completion", "version", "help")
+	wantCommands := append(companion.ForwardedNames(), "completion", "version", "help")
 	slices.Sort(wantCommands)
 	if got := complete(cli.Name, ""); !slices.Equal(got, wantCommands) {
 		t.Errorf("commands: got %q, want %q", got, wantCommands)
 	}
 	for _, c := range app().Commands {
-		if !slices.Contains(companion.Forwarded(), c.Name) || c.Flags == nil {
+		if !slices.Contains(companion.ForwardedNames(), c.Name) || c.Flags == nil {
 			continue
 		}
 		// The flags as the App parses them: the table's, then --help.

@@ -48,7 +48,7 @@ func app() cli.App {
 		},
 		// The helper forwards completion: the flags it completes are
 		// declared here.
-	}.WithCompletion(companion.Forwarded()...)
+	}.WithCompletion(companion.ForwardedNames()...)
 }
 
 const about = `Run its commands through docker-credential-idpbuilder (install, uninstall,

@@ -84,7 +84,7 @@ func TestEveryForwardedCommandExists(t *testing.T) {
 	for _, c := range app().Commands {
 		cmds[c.Name] = true
 	}
-	for _, name := range append(companion.Forwarded(), companion.ReadSecretCommand) {
+	for _, name := range append(companion.ForwardedNames(), companion.ReadSecretCommand) {
 		if !cmds[name] {
 			t.Errorf("the helper forwards %q, which the companion does not have", name)
 		}

@@ -35,33 +35,15 @@ func app() cli.App {
 	}
 	a.Commands = append(a.Commands, cli.Command{Name: "git", Args: "<get|store|erase>", Summary: "git's credential-helper protocol (run by git)",
 		Help: gitHelp, Run: runGit})
-	for _, command := range companion.Forwarded() {
-		args, summary := forwardedUsage(command)
-		a.Commands = append(a.Commands, cli.Command{Name: command, Args: args, Summary: summary, Run: forward(command)})
+	for _, c := range companion.Forwarded() {
+		c.Run = forward(c.Name)
+		a.Commands = append(a.Commands, c)
 	}
 	// The companion writes the script: the forwarded commands' flags are
 	// declared there.
 	a.Commands = append(a.Commands, cli.Command{Name: cli.CompletionCommand, Args: "SHELL",
 		Summary: "print the completion script for bash, zsh or fish", Run: forward(cli.CompletionCommand)})
 	return a
-}
-
-// forwardedUsage is a forwarded command's line in the helper's usage; its
-// help is the companion's.
-func forwardedUsage(command string) (args, summary string) {
-	switch command {
-	case "install":
-		return "[flags]", "wire docker and the containers tools to the cluster"
-	case "uninstall":
-		return "[flags]", "undo install"
-	case "status":
-		return "[-o json]", "check every registry and say how to fix what fails"
-	case "refresh":
-		return "[flags]", "re-read the cluster now and rewrite the cache"
-	case "export":
-		return "[flags]", "write a pull/push Secret for pods (copies the Gitea admin credential)"
-	}
-	return "[flags]", ""
 }
 
 const about = `Docker runs the helper for the registries that name it in ~/.docker/config.json:

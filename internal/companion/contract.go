@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 )
 
 // ReadSecretCommand is the companion's command the helper runs on a cache
@@ -18,11 +20,28 @@ import (
 const ReadSecretCommand = "read-secret"
 
 // Forwarded lists the user commands the helper hands to the companion with
-// the same arguments and streams: they talk to the cluster, which only the
-// companion links. Both programs' command tables are built from this list
-// (the companion's test checks it has each one), so a command added here
-// cannot be forgotten on either side.
-func Forwarded() []string { return []string{"install", "uninstall", "status", "refresh", "export"} }
+// the same arguments and streams, with their lines in the helper's usage:
+// they talk to the cluster, which only the companion links. The helper's
+// command table is built from this list and the companion's test checks it
+// has each one, so a command added here cannot be forgotten on either side.
+func Forwarded() []cli.Command {
+	return []cli.Command{
+		{Name: "install", Args: "[flags]", Summary: "wire docker and the containers tools to the cluster"},
+		{Name: "uninstall", Args: "[flags]", Summary: "undo install"},
+		{Name: "status", Args: "[-o json]", Summary: "check every registry and say how to fix what fails"},
+		{Name: "refresh", Args: "[flags]", Summary: "re-read the cluster now and rewrite the cache"},
+		{Name: "export", Args: "[flags]", Summary: "write a pull/push Secret for pods (copies the Gitea admin credential)"},
+	}
+}
+
+// ForwardedNames is the names of Forwarded's commands.
+func ForwardedNames() []string {
+	var names []string
+	for _, c := range Forwarded() {
+		names = append(names, c.Name)
+	}
+	return names
+}
 
 // Request is one read of the Gitea secret, as the helper asks for it.
 type Request struct {
