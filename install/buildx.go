@@ -2,7 +2,6 @@ package install
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,12 +9,9 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/buildx"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 )
-
-// editAttempts bounds the re-reads when buildx rewrites the file while
-// install edits it.
-const editAttempts = 5
 
 // BuildxConfigFile is the default BuildKit configuration that buildx copies
 // into each builder it creates.
@@ -38,7 +34,7 @@ func CABundleFile(table *config.Table) string {
 // kubernetes builders created from now on trust the registry (BuildKit
 // reads no certs.d). A file install cannot edit safely is a warning with
 // the lines to add by hand: docker itself is already wired.
-func (in *Installer) trustBuildx(rep *report, table *config.Table, hosts []string, caPEM string, opts Options) {
+func (in *Installer) trustBuildx(rep *cli.Report, table *config.Table, hosts []string, caPEM string, opts Options) {
 	var https []string
 	for _, h := range hosts {
 		if table.Registries[h].Protocol != "http" {
@@ -56,7 +52,7 @@ func (in *Installer) trustBuildx(rep *report, table *config.Table, hosts []strin
 			out, ch, err := buildx.AddCA(data, exists || added, h, caFile)
 			var left *buildx.LeftAloneError
 			if errors.As(err, &left) {
-				rep.line("warning", "buildx default BuildKit config %s: left as it is for %s: %v", path, h, err)
+				rep.Line("warning", "buildx default BuildKit config %s: left as it is for %s: %v", path, h, err)
 				continue
 			}
 			if err != nil {
@@ -68,32 +64,32 @@ func (in *Installer) trustBuildx(rep *report, table *config.Table, hosts []strin
 	})
 	switch {
 	case err != nil:
-		rep.line("warning", "buildx default BuildKit config %s not changed: %v; fix the file, then run install again", path, err)
+		rep.Line("warning", "buildx default BuildKit config %s not changed: %v; fix the file, then run install again", path, err)
 		return
 	case changed:
-		rep.line("changed", "buildx default BuildKit config %s: trusts %s for %s (builders created from now on)", path, caFile, strings.Join(https, ", "))
+		rep.Line("changed", "buildx default BuildKit config %s: trusts %s for %s (builders created from now on)", path, caFile, strings.Join(https, ", "))
 		// docker/buildx#2985, still so in v0.38: any default config makes
 		// `buildx create --driver remote` fail.
-		rep.line("note", "while %s exists, 'docker buildx create --driver remote' fails with \"setting config file is not supported\": move it aside for that one command", path)
+		rep.Line("note", "while %s exists, 'docker buildx create --driver remote' fails with \"setting config file is not supported\": move it aside for that one command", path)
 	default:
-		rep.line("ok", "buildx default BuildKit config %s: already trusts the CA", path)
+		rep.Line("ok", "buildx default BuildKit config %s: already trusts the CA", path)
 	}
 	in.noteOldBuilders(rep, https, caPEM, caFile, opts)
 }
 
 // noteOldBuilders names the builders made before the CA was trusted:
 // buildx copied the configuration when it created them.
-func (in *Installer) noteOldBuilders(rep *report, hosts []string, caPEM, caFile string, opts Options) {
+func (in *Installer) noteOldBuilders(rep *cli.Report, hosts []string, caPEM, caFile string, opts Options) {
 	builders, err := buildx.ReadBuilders(buildx.ConfigDir(in.Getenv, in.dirs().DockerConfigDir(opts.DockerConfigDir)))
 	if err != nil {
-		rep.line("warning", "%v", err)
+		rep.Line("warning", "%v", err)
 		return
 	}
 	for _, b := range builders {
 		for _, h := range hosts {
 			v := buildx.Assess(b, buildx.Registry{Host: h, CA: []byte(caPEM), CAFile: caFile, DefaultTrusts: true, ClientTrusts: true})
 			if !v.OK && !v.Unknown && v.Fix != "" {
-				rep.line("note", "buildx builder %s (%s) was made before and cannot push to %s; recreate it: %s", b.Name, b.Driver, h, v.Fix)
+				rep.Line("note", "buildx builder %s (%s) was made before and cannot push to %s; recreate it: %s", b.Name, b.Driver, h, v.Fix)
 				break
 			}
 		}
@@ -103,7 +99,7 @@ func (in *Installer) noteOldBuilders(rep *report, hosts []string, caPEM, caFile 
 // untrustBuildx removes what trustBuildx added to buildx's default BuildKit
 // configuration, and the file when install created it and nothing else is
 // in it.
-func (in *Installer) untrustBuildx(rep *report, opts Options) {
+func (in *Installer) untrustBuildx(rep *cli.Report, opts Options) {
 	path := in.BuildxConfigFile(opts.DockerConfigDir)
 	var removeFile bool
 	changed, err := editFile(path, opts.DryRun, func(data []byte, exists bool) ([]byte, bool, error) {
@@ -112,54 +108,27 @@ func (in *Installer) untrustBuildx(rep *report, opts Options) {
 		}
 		out, ch, rm, notes, err := buildx.RemoveCA(data)
 		for _, n := range notes {
-			rep.line("warning", "buildx default BuildKit config %s, %s", path, n)
+			rep.Line("warning", "buildx default BuildKit config %s, %s", path, n)
 		}
 		removeFile = rm
 		return out, ch, err
 	})
 	switch {
 	case err != nil:
-		rep.line("warning", "buildx default BuildKit config %s not changed: %v", path, err)
+		rep.Line("warning", "buildx default BuildKit config %s not changed: %v", path, err)
 	case changed && removeFile && !opts.DryRun:
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			rep.line("warning", "%s not removed: %v", path, err)
+			rep.Line("warning", "%s not removed: %v", path, err)
 			return
 		}
-		rep.line("changed", "removed %s", path)
+		rep.Line("changed", "removed %s", path)
 	case changed:
-		rep.line("changed", "buildx default BuildKit config %s: removed the registry CA install added", path)
+		rep.Line("changed", "buildx default BuildKit config %s: removed the registry CA install added", path)
 	}
 }
 
-// editFile applies edit to path's content and writes the result
-// atomically when it changed, re-reading when the file changed meanwhile.
-// A new file is 0644, like the one buildx would write: it holds no secret.
+// editFile edits path with atomicfile.Edit. A new file is 0644, like the
+// one buildx would write: it holds no secret.
 func editFile(path string, dryRun bool, edit func(data []byte, exists bool) ([]byte, bool, error)) (bool, error) {
-	for range editAttempts {
-		data, err := os.ReadFile(path)
-		exists := err == nil
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, err
-		}
-		out, changed, err := edit(data, exists)
-		if err != nil || !changed || dryRun {
-			return changed, err
-		}
-		expect := data
-		if !exists {
-			expect = []byte{} // must still be absent (or empty) when we write
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return false, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
-		}
-		err = atomicfile.Replace(path, expect, out, 0o644)
-		if errors.Is(err, atomicfile.ErrChanged) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("writing %s: %w", path, err)
-		}
-		return true, nil
-	}
-	return false, fmt.Errorf("%s kept changing while it was being edited; run the command again", path)
+	return atomicfile.Edit(path, 0o644, dryRun, edit)
 }

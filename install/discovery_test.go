@@ -202,15 +202,16 @@ func TestInstallKeepsARefreshedSecretForTheLocalbuild(t *testing.T) {
 	kc := installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{rigLocalbuild}})
 	r := newRig(t, kc)
 	path := filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json")
-	tbl, _ := config.LoadForEdit(path)
-	tbl.Registries = map[string]config.Registry{host: {Namespace: "other", Secret: "creds"}}
-	if err := tbl.Save(); err != nil {
+	if _, _, err := config.Update(path, false, func(tbl *config.Table) (bool, error) {
+		tbl.Registries = map[string]config.Registry{host: {Namespace: "other", Secret: "creds"}}
+		return true, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.in.Install(Options{}); err != nil {
 		t.Fatalf("Install: %v\n%s", err, r.out)
 	}
-	tbl, _ = config.Load(path)
+	tbl, _ := config.Load(path)
 	if got := tbl.Registries[host]; got != (config.Registry{Context: "kind-localdev", Namespace: "other", Secret: "creds"}) {
 		t.Fatalf("entry %+v", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 )
@@ -108,7 +109,7 @@ func unwire(o *jsonedit.Object) (changes []string, err error) {
 
 // wireContainersFile wires a containers auth file that holds a credential
 // for one of the hosts; one that holds none is left alone.
-func wireContainersFile(rep *report, path string, hosts []string, creds map[string]idpbuilder.Credentials, dryRun bool) error {
+func wireContainersFile(rep *cli.Report, path string, hosts []string, creds map[string]idpbuilder.Credentials, dryRun bool) error {
 	changes, err := jsonedit.EditFile(path, false, dryRun, func(o *jsonedit.Object) ([]string, error) {
 		if !holdsAuthFor(o, hosts) {
 			return nil, nil
@@ -133,10 +134,10 @@ func holdsAuthFor(o *jsonedit.Object, hosts []string) bool {
 }
 
 // reportFile says what an edit of a file changed, or that it was set.
-func reportFile(rep *report, what string, changes []string) {
+func reportFile(rep *cli.Report, what string, changes []string) {
 	if len(changes) == 0 {
-		rep.line("ok", "%s: already set", what)
+		rep.Line("ok", "%s: already set", what)
 		return
 	}
-	rep.line("changed", "%s: %s", what, strings.Join(changes, "; "))
+	rep.Line("changed", "%s: %s", what, strings.Join(changes, "; "))
 }

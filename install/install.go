@@ -79,28 +79,11 @@ func (in *Installer) loadTableWith(load func(path string) (*config.Table, error)
 	return load(path)
 }
 
-// report prints what install did, one line a step, for a person to scan.
-type report struct {
-	w      io.Writer
-	dryRun bool
-	warned bool
-}
-
-func (r *report) line(status, format string, args ...any) {
-	if r.dryRun && status == "changed" {
-		status = "would change"
-	}
-	if status == "warning" || status == "error" {
-		r.warned = true
-	}
-	fmt.Fprintf(r.w, "  %-12s %s\n", status, fmt.Sprintf(format, args...))
-}
-
 // installRun is one run of install: what each step found, for the next.
 type installRun struct {
 	in           *Installer
 	opts         Options
-	rep          *report
+	rep          *cli.Report
 	ctx          context.Context
 	cluster      Cluster
 	kubeconfig   string // --kubeconfig made absolute
@@ -117,7 +100,7 @@ type installRun struct {
 func (in *Installer) Install(opts Options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), in.Settings.Timeout)
 	defer cancel()
-	run := &installRun{in: in, opts: opts, ctx: ctx, rep: &report{w: in.Out, dryRun: opts.DryRun}}
+	run := &installRun{in: in, opts: opts, ctx: ctx, rep: &cli.Report{W: in.Out, DryRun: opts.DryRun}}
 	for _, step := range []func() error{
 		run.resolve,
 		run.discover,
@@ -159,11 +142,11 @@ func (r *installRun) discover() (err error) {
 		return err
 	}
 	for _, n := range r.found.Notes {
-		r.rep.line(n.Level, "%s", n.Text)
+		r.rep.Line(n.Level, "%s", n.Text)
 	}
 	for _, f := range r.found.Registries {
 		if f.FromProvider() {
-			r.rep.line("ok", "%s: from %s (secret %s)", f.Host, f.Source, f.Secret)
+			r.rep.Line("ok", "%s: from %s (secret %s)", f.Host, f.Source, f.Secret)
 		}
 	}
 	if r.hosts, r.explicit, err = mergeHosts(r.found.Hosts(), r.opts.Registries); err != nil {
@@ -189,7 +172,7 @@ func (r *installRun) readSecret() (err error) {
 	if r.table, err = r.in.loadTable(); err != nil {
 		return err
 	}
-	r.creds, err = readSecrets(r.ctx, r.cluster, r.rep, r.hosts, func(h string) idpbuilder.SecretRef { return r.entry(h).SecretRef() })
+	r.creds, err = readSecrets(r.ctx, r.cluster, r.rep, r.hosts, func(h string) idpbuilder.SecretRef { return r.entry(r.table, h).SecretRef() })
 	return err
 }
 
@@ -205,26 +188,28 @@ func (r *installRun) leaveOthersRegistries() error {
 // checkCA stops install before anything is written when --trust-ca has an
 // https host and the Localbuild no usable CA for it.
 func (r *installRun) checkCA() error {
-	if !r.opts.TrustCA || !slices.ContainsFunc(r.hosts, func(h string) bool { return r.protocol(h) != "http" }) {
+	if !r.opts.TrustCA || !slices.ContainsFunc(r.hosts, func(h string) bool { return r.protocol(r.table, h) != "http" }) {
 		return nil
 	}
 	_, err := parseCA(r.found.CAPEM)
 	return err
 }
 
-// recordTable records host -> context in the helper's table.
+// recordTable records host -> context in the helper's table, as the file
+// holds it at the time of writing: another install's hosts stay.
 func (r *installRun) recordTable() error {
-	changed := recordHosts(r.table, r.hosts, r.entry)
-	if changed && !r.opts.DryRun {
-		if err := r.table.Save(); err != nil {
-			return err
-		}
+	table, changed, err := config.Update(r.table.Path, r.opts.DryRun, func(t *config.Table) (bool, error) {
+		return recordHosts(t, r.hosts, func(h string) config.Registry { return r.entry(t, h) }), nil
+	})
+	if err != nil {
+		return err
 	}
+	r.table = table
 	status := "ok"
 	if changed {
 		status = "changed"
 	}
-	r.rep.line(status, "helper config %s: %s", r.table.Path, strings.Join(r.hosts, ", "))
+	r.rep.Line(status, "helper config %s: %s", r.table.Path, strings.Join(r.hosts, ", "))
 	return nil
 }
 
@@ -240,9 +225,18 @@ func (r *installRun) trustCA() error {
 		// BuildKit reads no certs.d: builders get the CA from buildx.
 		r.in.trustBuildx(r.rep, r.table, r.hosts, r.found.CAPEM, r.opts)
 	}
-	if len(r.table.Installed) != before && !r.opts.DryRun {
+	if written := r.table.Installed[before:]; len(written) > 0 && !r.opts.DryRun {
 		// Even when a later file failed: uninstall removes what was written.
-		err = errors.Join(err, r.table.Save())
+		_, _, uerr := config.Update(r.table.Path, false, func(t *config.Table) (bool, error) {
+			n := len(t.Installed)
+			for _, f := range written {
+				if !slices.Contains(t.Installed, f) {
+					t.Installed = append(t.Installed, f)
+				}
+			}
+			return len(t.Installed) != n, nil
+		})
+		err = errors.Join(err, uerr)
 	}
 	return err
 }
@@ -272,7 +266,7 @@ func (r *installRun) wireDocker() error {
 func (r *installRun) wireContainers() error {
 	for _, path := range r.in.dirs().ContainersAuthFiles() {
 		if err := wireContainersFile(r.rep, path, r.hosts, r.creds, r.opts.DryRun); err != nil {
-			r.rep.line("warning", "%v", err)
+			r.rep.Line("warning", "%v", err)
 		}
 	}
 	return nil
@@ -286,7 +280,7 @@ func (r *installRun) configureGit() error {
 	}
 	g, err := gitconfig.Open(r.in.dirs().Home(), r.in.Getenv)
 	if err != nil {
-		r.rep.line("note", "git is not on PATH: git not configured")
+		r.rep.Line("note", "git is not on PATH: git not configured")
 		return nil
 	}
 	caFile := ""
@@ -297,23 +291,23 @@ func (r *installRun) configureGit() error {
 	for i, h := range r.hosts {
 		hosts[i] = gitconfig.Host{Name: h, Protocol: r.table.Registries[h].Protocol}
 	}
-	g.Configure(hosts, caFile, r.opts.DryRun, r.rep.line)
+	g.Configure(hosts, caFile, r.opts.DryRun, r.rep.Line)
 	return nil
 }
 
 // checkPath warns when docker cannot find the helper; install is done.
 func (r *installRun) checkPath() error {
 	if p, err := r.in.FindHelper(); err != nil {
-		r.rep.line("warning", "%v", err)
+		r.rep.Line("warning", "%v", err)
 	} else {
-		r.rep.line("ok", "helper on PATH: %s", p)
+		r.rep.Line("ok", "helper on PATH: %s", p)
 	}
 	return nil
 }
 
 // readSecrets reads, once each, the secrets the hosts' entries will name
 // (ref: idpbuilder's by default), and gives each host its credentials.
-func readSecrets(ctx context.Context, kc Cluster, rep *report, hosts []string, ref func(host string) idpbuilder.SecretRef) (map[string]idpbuilder.Credentials, error) {
+func readSecrets(ctx context.Context, kc Cluster, rep *cli.Report, hosts []string, ref func(host string) idpbuilder.SecretRef) (map[string]idpbuilder.Credentials, error) {
 	read := map[idpbuilder.SecretRef]idpbuilder.Credentials{}
 	out := make(map[string]idpbuilder.Credentials, len(hosts))
 	for _, h := range hosts {
@@ -325,7 +319,7 @@ func readSecrets(ctx context.Context, kc Cluster, rep *report, hosts []string, r
 				return nil, err
 			}
 			read[r] = creds
-			rep.line("ok", "secret %s/%s in context %s is readable (user %s)", r.Namespace, r.Name, kc.Context(), creds.Username)
+			rep.Line("ok", "secret %s/%s in context %s is readable (user %s)", r.Namespace, r.Name, kc.Context(), creds.Username)
 		}
 		out[h] = creds
 	}
@@ -334,14 +328,14 @@ func readSecrets(ctx context.Context, kc Cluster, rep *report, hosts []string, r
 
 // protocol is what the table records for host: what the cluster states
 // for its own hosts ("http", or https, left out), else what the entry says.
-func (r *installRun) protocol(host string) string {
+func (r *installRun) protocol(table *config.Table, host string) string {
 	if f, ok := r.found.Lookup(host); ok && f.Protocol != "" {
 		if f.Protocol == "http" {
 			return "http"
 		}
 		return ""
 	}
-	return r.table.Registries[host].Protocol
+	return table.Registries[host].Protocol
 }
 
 // entry is host's table entry as install records it: pointed at the
@@ -350,9 +344,9 @@ func (r *installRun) protocol(host string) string {
 // other hosts the namespace and secret the entry records (set with refresh)
 // stay, except a GiteaProvider's, which no longer applies once the host
 // comes from the Localbuild.
-func (r *installRun) entry(host string) config.Registry {
-	next := r.table.Registries[host]
-	next.Context, next.Kubeconfig, next.Protocol = r.cluster.Context(), r.kubeconfig, r.protocol(host)
+func (r *installRun) entry(table *config.Table, host string) config.Registry {
+	next := table.Registries[host]
+	next.Context, next.Kubeconfig, next.Protocol = r.cluster.Context(), r.kubeconfig, r.protocol(table, host)
 	f, ok := r.found.Lookup(host)
 	switch {
 	case ok && f.FromProvider():
@@ -385,20 +379,20 @@ func recordHosts(table *config.Table, hosts []string, entry func(host string) co
 
 // primeCache reads the cluster into the keyring for each host, so the
 // first push pays nothing.
-func (in *Installer) primeCache(rep *report, table *config.Table, kc Cluster, hosts []string) {
+func (in *Installer) primeCache(rep *cli.Report, table *config.Table, kc Cluster, hosts []string) {
 	h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings,
 		Resolve: func(string, string) (helper.Cluster, error) { return kc, nil }}
 	for _, host := range hosts {
 		res, err := h.Refresh(host)
 		switch {
 		case err != nil:
-			rep.line("warning", "%s: cache not primed: %v", host, err)
+			rep.Line("warning", "%s: cache not primed: %v", host, err)
 		case res.Override:
-			rep.line("warning", "%s: credentials stored by 'docker login' win over the cluster's; 'docker logout %s' drops them", host, host)
+			rep.Line("warning", "%s: credentials stored by 'docker login' win over the cluster's; 'docker logout %s' drops them", host, host)
 		case !res.Cached:
-			rep.line("warning", "%s: not cached (%v); every push reads the cluster", host, res.CacheErr)
+			rep.Line("warning", "%s: not cached (%v); every push reads the cluster", host, res.CacheErr)
 		default:
-			rep.line("ok", "%s: credentials cached in the OS keyring", host)
+			rep.Line("ok", "%s: credentials cached in the OS keyring", host)
 		}
 	}
 }

@@ -231,9 +231,10 @@ func TestReinstallWithAnotherContextKeepsTheEntry(t *testing.T) {
 	r := newRig(t, kc)
 	tablePath := filepath.Join(r.home, ".config", "docker-credential-idpbuilder", "config.json")
 	kept := config.Registry{Context: "kind-localdev", Namespace: "idp", Secret: "registry-cred", Protocol: "http"}
-	old := &config.Table{Path: tablePath, Registries: map[string]config.Registry{found: kept, byHand: kept}}
-	os.MkdirAll(filepath.Dir(tablePath), 0o700)
-	if err := old.Save(); err != nil {
+	if _, _, err := config.Update(tablePath, false, func(old *config.Table) (bool, error) {
+		old.Registries = map[string]config.Registry{found: kept, byHand: kept}
+		return true, nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.in.Install(Options{Context: "kind-other", Registries: []string{byHand}}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
@@ -142,7 +143,7 @@ func readConfigFiles(paths []string) []configFile {
 // account on (path routing with host ghcr.io and port 443 gives ghcr.io).
 // Nothing of a dropped host is touched. A host named with --registry is
 // taken over, and said so.
-func keepUnclaimed(rep *report, hosts []string, explicit map[string]bool, files []configFile, creds map[string]idpbuilder.Credentials) []string {
+func keepUnclaimed(rep *cli.Report, hosts []string, explicit map[string]bool, files []configFile, creds map[string]idpbuilder.Credentials) []string {
 	var out []string
 	for _, h := range hosts {
 		why := ""
@@ -156,10 +157,10 @@ func keepUnclaimed(rep *report, hosts []string, explicit map[string]bool, files 
 		case why == "":
 			out = append(out, h)
 		case explicit[h]:
-			rep.line("note", "%s: %s; taking the registry over, as --registry asks", h, why)
+			rep.Line("note", "%s: %s; taking the registry over, as --registry asks", h, why)
 			out = append(out, h)
 		default:
-			rep.line("warning", "%s: skipped, nothing of it touched: %s, so it is someone else's registry; 'install --registry %s' takes it over explicitly", h, why, h)
+			rep.Line("warning", "%s: skipped, nothing of it touched: %s, so it is someone else's registry; 'install --registry %s' takes it over explicitly", h, why, h)
 		}
 	}
 	return out

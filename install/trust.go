@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
@@ -27,7 +28,7 @@ var systemRootFiles = []string{
 
 // trustCA installs the cluster's CA where each client looks for it, for
 // the hosts served over https.
-func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, caPEM string, opts Options) error {
+func (in *Installer) trustCA(rep *cli.Report, table *config.Table, hosts []string, caPEM string, opts Options) error {
 	hosts = httpsOnly(rep, table, hosts)
 	if len(hosts) == 0 {
 		return nil
@@ -83,7 +84,7 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 		}
 	}
 	if len(sudo) > 0 {
-		rep.line("warning", "no write access to the system certificate folders; run:\n    %s", strings.Join(sudo, "\n    "))
+		rep.Line("warning", "no write access to the system certificate folders; run:\n    %s", strings.Join(sudo, "\n    "))
 	}
 
 	// The bundle is the machine's roots plus the current cluster CA only, so
@@ -91,7 +92,7 @@ func (in *Installer) trustCA(rep *report, table *config.Table, hosts []string, c
 	if err := in.writeTrusted(rep, table, bundle, append(roots, ca...), opts.DryRun); err != nil {
 		return err
 	}
-	rep.line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
+	rep.Line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
 	return nil
 }
 
@@ -103,11 +104,11 @@ func caCopyFile(table *config.Table) string {
 
 // httpsOnly leaves out the hosts served over plain http (a cluster made
 // with --protocol http), saying that there is no CA to trust for them.
-func httpsOnly(rep *report, table *config.Table, hosts []string) []string {
+func httpsOnly(rep *cli.Report, table *config.Table, hosts []string) []string {
 	var out []string
 	for _, h := range hosts {
 		if table.Registries[h].Protocol == "http" {
-			rep.line("note", "%s is served over plain http: --trust-ca has no CA to write for it", h)
+			rep.Line("note", "%s is served over plain http: --trust-ca has no CA to write for it", h)
 			continue
 		}
 		out = append(out, h)
@@ -207,15 +208,15 @@ func holdsAnyCert(data []byte, cas ...[]byte) bool {
 
 // writeTrusted writes a certificate file unless it already holds data, and
 // records files it creates so uninstall removes exactly those.
-func (in *Installer) writeTrusted(rep *report, table *config.Table, path string, data []byte, dryRun bool) error {
+func (in *Installer) writeTrusted(rep *cli.Report, table *config.Table, path string, data []byte, dryRun bool) error {
 	cur, err := os.ReadFile(path)
 	if err == nil && bytes.Equal(cur, data) {
-		rep.line("ok", "%s: already in place", path)
+		rep.Line("ok", "%s: already in place", path)
 		return nil
 	}
 	existed := err == nil
 	if dryRun {
-		rep.line("changed", "%s", path)
+		rep.Line("changed", "%s", path)
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -227,6 +228,6 @@ func (in *Installer) writeTrusted(rep *report, table *config.Table, path string,
 	if !existed && !slices.Contains(table.Installed, path) {
 		table.Installed = append(table.Installed, path)
 	}
-	rep.line("changed", "%s", path)
+	rep.Line("changed", "%s", path)
 	return nil
 }

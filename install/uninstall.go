@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
@@ -15,7 +16,7 @@ import (
 // Uninstall removes what install added: credHelpers entries naming us, the
 // keyring entries and files install wrote, and the helper config.
 func (in *Installer) Uninstall(opts Options) error {
-	rep := &report{w: in.Out, dryRun: opts.DryRun}
+	rep := &cli.Report{W: in.Out, DryRun: opts.DryRun}
 	// Uninstall reads no cluster, so a table get would refuse (a relative
 	// kubeconfig path) is still one the user can always undo.
 	table, err := in.loadTableWith(config.LoadForEdit)
@@ -26,7 +27,7 @@ func (in *Installer) Uninstall(opts Options) error {
 	for _, path := range files {
 		changes, err := jsonedit.EditFile(path, false, opts.DryRun, unwire)
 		if err != nil {
-			rep.line("warning", "%v", err)
+			rep.Line("warning", "%v", err)
 			continue
 		}
 		if len(changes) > 0 {
@@ -36,30 +37,30 @@ func (in *Installer) Uninstall(opts Options) error {
 	if in.Cache != nil {
 		for _, h := range table.Hosts() {
 			if opts.DryRun {
-				rep.line("changed", "keyring entry for %s", h)
+				rep.Line("changed", "keyring entry for %s", h)
 				continue
 			}
 			if existed, err := in.Cache.Delete(h); err != nil {
-				rep.line("warning", "keyring entry for %s not removed: %v", h, err)
+				rep.Line("warning", "keyring entry for %s not removed: %v", h, err)
 			} else if existed {
-				rep.line("changed", "removed the keyring entry for %s", h)
+				rep.Line("changed", "removed the keyring entry for %s", h)
 			}
 		}
 	}
 	if g, err := gitconfig.Open(in.dirs().Home(), in.Getenv); err == nil {
-		g.Unconfigure(caCopyFile(table), opts.DryRun, rep.line)
+		g.Unconfigure(caCopyFile(table), opts.DryRun, rep.Line)
 	}
 	in.untrustBuildx(rep, opts)
 	for _, f := range table.Installed {
 		if opts.DryRun {
-			rep.line("changed", "remove %s", f)
+			rep.Line("changed", "remove %s", f)
 			continue
 		}
 		if err := os.Remove(f); err == nil {
-			rep.line("changed", "removed %s", f)
+			rep.Line("changed", "removed %s", f)
 			_ = os.Remove(filepath.Dir(f)) // the host folder, when install made it and it is empty
 		} else if !errors.Is(err, os.ErrNotExist) {
-			rep.line("warning", "%s not removed: %v", f, err)
+			rep.Line("warning", "%s not removed: %v", f, err)
 		}
 	}
 	if table.FromFile {
@@ -67,11 +68,14 @@ func (in *Installer) Uninstall(opts Options) error {
 			if err := os.Remove(table.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return fmt.Errorf("removing %s: %w", table.Path, err)
 			}
+			if err := atomicfile.RemoveLock(table.Path); err != nil {
+				return fmt.Errorf("removing the lock beside %s: %w", table.Path, err)
+			}
 			_ = os.Remove(filepath.Dir(table.Path))
 		}
-		rep.line("changed", "removed helper config %s", table.Path)
+		rep.Line("changed", "removed helper config %s", table.Path)
 	}
-	if !rep.warned {
+	if !rep.Warned {
 		fmt.Fprintf(in.Out, "  done: nothing of %s is left configured\n", cli.Name)
 	}
 	return nil

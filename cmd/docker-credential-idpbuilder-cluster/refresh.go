@@ -68,28 +68,34 @@ func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writ
 		// is how an entry the helper refuses (a relative kubeconfig) is
 		// repaired.
 		path, err := config.DefaultPath(getenv)
-		var t *config.Table
+		several := false
+		var recorded string
 		if err == nil {
-			t, err = config.LoadForEdit(path)
+			_, _, err = config.Update(path, false, func(t *config.Table) (bool, error) {
+				target := hosts
+				if target == nil {
+					target = t.Hosts()
+				}
+				if changes == (config.Registry{}) && has(t, target[0]) {
+					return false, nil
+				}
+				if several = len(target) != 1; several {
+					return false, nil
+				}
+				recorded = target[0]
+				record(t, recorded, changes)
+				return true, nil
+			})
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 			return exitError
-		}
-		target := hosts
-		if target == nil {
-			target = t.Hosts()
-		}
-		if changes != (config.Registry{}) || !has(t, target[0]) {
-			if len(target) != 1 {
-				cli.UsageError(stderr, "several registries are configured; name one with --registry")
-				return exitUsage
-			}
-			if err := record(t, target[0], changes); err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", name, err)
-				return exitError
-			}
-			fmt.Fprintf(stdout, "recorded %s in %s\n", target[0], t.Path)
+		case several:
+			cli.UsageError(stderr, "several registries are configured; name one with --registry")
+			return exitUsage
+		case recorded != "":
+			fmt.Fprintf(stdout, "recorded %s in %s\n", recorded, path)
 		}
 	}
 	h, err := helper.FromEnvironment(getenv, stderr, resolveKube)
@@ -134,8 +140,8 @@ func has(t *config.Table, host string) bool {
 	return ok
 }
 
-// record merges the given source fields into the table entry and saves it.
-func record(t *config.Table, host string, changes config.Registry) error {
+// record merges the given source fields into the table entry.
+func record(t *config.Table, host string, changes config.Registry) {
 	reg := t.Registries[host]
 	for _, f := range []struct {
 		dst *string
@@ -151,7 +157,6 @@ func record(t *config.Table, host string, changes config.Registry) error {
 		}
 	}
 	t.Registries[host] = reg
-	return t.Save()
 }
 
 func cacheNote(res helper.RefreshResult) string {

@@ -1,19 +1,112 @@
-// Package atomicfile replaces files so that a reader, or a crash, never sees
-// a partial one, and so that a concurrent writer's change is not silently
-// overwritten.
+// Package atomicfile is the one way the programs change a file: read,
+// change, write atomically, under a lock file beside it, so that a reader or
+// a crash never sees a partial file and two of our processes editing one
+// file at once lose nothing.
 package atomicfile
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 )
 
 // ErrChanged means the file changed between reading and replacing it.
 var ErrChanged = errors.New("the file changed while it was being edited")
+
+// lockWait bounds the wait for another of our processes editing the same
+// file: an edit holds the lock for milliseconds.
+const lockWait = 10 * time.Second
+
+// attempts bounds the re-reads when a writer that takes no lock (docker
+// login rewriting config.json, buildx) replaces the file during an edit.
+const attempts = 10
+
+// Edit changes the file at path: change gets its content (exists is false
+// when there is none) and returns the new content and whether it changed,
+// which is then written with Replace. The read, the change and the write run
+// under an exclusive lock on the hidden file .NAME.lock beside it, so that our own processes take
+// turns: the second reads what the first wrote. A writer that takes no lock
+// is caught by Replace's comparison and change is run again on its content.
+// With dryRun, change runs once and nothing is locked or written. A new file
+// gets perm, a missing folder 0700 (only when there is something to write).
+func Edit(path string, perm fs.FileMode, dryRun bool, change func(data []byte, exists bool) ([]byte, bool, error)) (bool, error) {
+	path, err := resolve(path)
+	if err != nil {
+		return false, err
+	}
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	lock := func() (err error) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if release, err = lockfile.Acquire(lockPath(path), lockWait); err != nil {
+			return fmt.Errorf("locking %s for the edit: %w", path, err)
+		}
+		return nil
+	}
+	if _, err := os.Stat(filepath.Dir(path)); err == nil && !dryRun {
+		if err := lock(); err != nil {
+			return false, err
+		}
+	}
+	for range attempts {
+		data, err := os.ReadFile(path)
+		exists := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+		out, changed, err := change(data, exists)
+		if err != nil || !changed || dryRun {
+			return changed, err
+		}
+		if release == nil {
+			// The folder was missing: make it, lock, and read again.
+			if err := lock(); err != nil {
+				return false, err
+			}
+			continue
+		}
+		expect := data
+		if !exists {
+			expect = []byte{} // must still be absent (or empty) when we write
+		}
+		err = Replace(path, expect, out, perm)
+		if !errors.Is(err, ErrChanged) {
+			return err == nil, err
+		}
+	}
+	return false, fmt.Errorf("%s kept changing while it was being edited; run the command again", path)
+}
+
+func lockPath(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".lock")
+}
+
+// RemoveLock removes the lock file Edit left beside path, for uninstall,
+// which leaves nothing behind. An edit of the file running at that moment
+// would lose its exclusion, so only a command that undoes every edit calls
+// it.
+func RemoveLock(path string) error {
+	path, err := resolve(path)
+	if err == nil {
+		err = os.Remove(lockPath(path))
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
 
 // Write replaces path with data: a temporary file in the same folder is
 // written, synced and renamed over the target. A symlink at path is followed
@@ -24,9 +117,9 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 }
 
 // Replace is Write that first checks the file still holds expect (nil: any
-// content, or no file), returning ErrChanged otherwise. Callers re-read and
-// retry: a writer that does not take part (docker itself) is caught in all
-// but a window of a few microseconds.
+// content, or no file), returning ErrChanged otherwise: a writer that takes
+// no lock (docker itself) is caught in all but a window of a few
+// microseconds.
 func Replace(path string, expect, data []byte, perm fs.FileMode) error {
 	path, err := resolve(path)
 	if err != nil {

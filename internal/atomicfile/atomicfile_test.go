@@ -116,3 +116,48 @@ func TestAbandonedTemporaryFilesAreRemoved(t *testing.T) {
 		}
 	}
 }
+
+// Edits of one file at once take turns: each one reads what the one before
+// wrote, so none is lost.
+func TestConcurrentEditsLoseNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "list")
+	const writers = 20
+	errs := make(chan error, writers)
+	for i := range writers {
+		go func() {
+			_, err := Edit(path, 0o600, false, func(data []byte, _ bool) ([]byte, bool, error) {
+				time.Sleep(time.Millisecond) // widen the window a lost update needs
+				return append(data, byte('a'+i)), true, nil
+			})
+			errs <- err
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) != writers {
+		t.Fatalf("the file holds %q (%v); want one byte from each of %d edits", data, err, writers)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", fi.Mode().Perm())
+	}
+}
+
+// A dry run, and an edit that changes nothing, create no folder or file.
+func TestEditWithoutChangeCreatesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	for _, dryRun := range []bool{true, false} {
+		changed, err := Edit(filepath.Join(dir, "f"), 0o600, dryRun, func([]byte, bool) ([]byte, bool, error) {
+			return []byte("x"), dryRun, nil
+		})
+		if err != nil || changed != dryRun {
+			t.Fatalf("dryRun %v: Edit = %v, %v", dryRun, changed, err)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("dryRun %v: the folder was created", dryRun)
+		}
+	}
+}

@@ -18,9 +18,6 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
-// Default values of an idpbuilder cluster (see idpbuilder's Localbuild defaults).
-const ()
-
 // Registry says where the credentials of one registry host come from.
 type Registry struct {
 	// Context is the kubeconfig context. Empty means idpbuilder.DefaultContext when the
@@ -163,6 +160,10 @@ func LoadForEdit(path string) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading helper config: %w", err)
 	}
+	return parse(path, data)
+}
+
+func parse(path string, data []byte) (*Table, error) {
 	var f File
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("helper config %s is not valid JSON (%v); fix or delete it, then run 'docker-credential-idpbuilder install'", path, err)
@@ -178,17 +179,33 @@ func LoadForEdit(path string) (*Table, error) {
 	return &Table{Registries: regs, Installed: f.Installed, FromFile: true, Path: path}, nil
 }
 
-// Save writes the table atomically with owner-only permissions.
-func (t *Table) Save() error {
-	data, err := json.MarshalIndent(File{Registries: t.Registries, Installed: t.Installed}, "", "  ")
+// Update applies change to the table as the file holds it now (the
+// built-in default, FromFile false, when there is no file), and writes
+// the result (owner-only) when change reports a change, all under the
+// file's lock (atomicfile.Edit): two commands recording different hosts at
+// once both land. It returns the table as written (with dryRun, as it would
+// be).
+func Update(path string, dryRun bool, change func(*Table) (bool, error)) (*Table, bool, error) {
+	var t *Table
+	changed, err := atomicfile.Edit(path, 0o600, dryRun, func(data []byte, exists bool) ([]byte, bool, error) {
+		var err error
+		if t = DefaultTable(path); exists {
+			if t, err = parse(path, data); err != nil {
+				return nil, false, err
+			}
+		}
+		changed, err := change(t)
+		if err != nil || !changed {
+			return nil, false, err
+		}
+		out, err := json.MarshalIndent(File{Registries: t.Registries, Installed: t.Installed}, "", "  ")
+		return append(out, '\n'), true, err
+	})
 	if err != nil {
-		return err
+		return nil, false, fmt.Errorf("updating helper config %s: %w", path, err)
 	}
-	if err := atomicfile.Write(t.Path, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("writing helper config: %w", err)
-	}
-	t.FromFile = true
-	return nil
+	t.FromFile = t.FromFile || changed
+	return t, changed, nil
 }
 
 // DefaultPath is $IDPBUILDER_HELPER_CONFIG, else

@@ -26,10 +26,15 @@ func TestLoadMissingGivesDefault(t *testing.T) {
 
 func TestSaveLoadRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "config.json")
-	tbl := DefaultTable(path)
-	tbl.Registries["gitea.example.com:443"] = Registry{Context: "kind-x", Namespace: "ns", Secret: "s", Kubeconfig: "/k"}
-	if err := tbl.Save(); err != nil {
-		t.Fatal(err)
+	_, changed, err := Update(path, false, func(tbl *Table) (bool, error) {
+		if tbl.FromFile {
+			t.Error("a missing file is not the built-in table")
+		}
+		tbl.Registries["gitea.example.com:443"] = Registry{Context: "kind-x", Namespace: "ns", Secret: "s", Kubeconfig: "/k"}
+		return true, nil
+	})
+	if err != nil || !changed {
+		t.Fatal(changed, err)
 	}
 	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
 		fi, err := os.Stat(p)

@@ -66,7 +66,7 @@ func TestSecretKeys(t *testing.T) {
 				t.Fatalf("SecretRef = %+v, want %+v", reg.SecretRef(), tt.want)
 			}
 			// Saved and read again, the entry is the same.
-			if err := tbl.Save(); err != nil {
+			if _, _, err := Update(path, false, func(t *Table) (bool, error) { t.Registries = tbl.Registries; return true, nil }); err != nil {
 				t.Fatal(err)
 			}
 			again, err := Load(path)
