@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
@@ -23,6 +24,7 @@ import (
 type Cluster interface {
 	Discoverer
 	Fingerprint() string
+	ID() clusterid.ID
 	ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error)
 }
 
@@ -380,8 +382,8 @@ func recordHosts(table *config.Table, hosts []string, entry func(host string) co
 // primeCache reads the cluster into the keyring for each host, so the
 // first push pays nothing.
 func (in *Installer) primeCache(rep *cli.Report, table *config.Table, kc Cluster, hosts []string) {
-	h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings,
-		Resolve: func(string, string) (helper.Cluster, error) { return kc, nil }}
+	h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings, Getenv: in.Getenv,
+		Source: helper.Resolving[Cluster](func(string, string) (Cluster, error) { return kc, nil })}
 	for _, host := range hosts {
 		res, err := h.Refresh(host)
 		switch {

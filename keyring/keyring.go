@@ -13,6 +13,8 @@ import (
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 )
 
 // Service is the keyring service name of every entry the helper writes; the
@@ -36,13 +38,11 @@ type Entry struct {
 	Secret   string `json:"secret,omitempty"`
 	// Fingerprint identifies the cluster the answer was read from.
 	Fingerprint string `json:"fingerprint,omitempty"`
-	// FetchedAt is when this answer was read from the cluster and written
-	// here; a later read that found the same answer is recorded outside
-	// the keyring (internal/fetchtime), under Revision.
+	// FetchedAt is when this answer was read from the cluster.
 	FetchedAt time.Time `json:"fetchedAt,omitzero"`
-	// Revision changes with every write of the cluster answer, so a fetch
-	// time recorded for one answer never applies to another.
-	Revision string `json:"rev,omitempty"`
+	// Cluster is the kubeconfig state the answer was read with: while it
+	// is unchanged, the kubeconfig names the cluster of Fingerprint.
+	Cluster *clusterid.ID `json:"cluster,omitempty"`
 	// Login is what `docker login` (or git, for the cluster's own user)
 	// stored for the cluster of Login.Fingerprint; it answers instead of
 	// the cluster's credentials while that cluster is the one in use.
@@ -62,6 +62,9 @@ type Credential struct {
 	// cluster (a recreated one) has another Gitea, where it means nothing.
 	Fingerprint string    `json:"fingerprint"`
 	StoredAt    time.Time `json:"storedAt,omitzero"`
+	// Unverified marks a login stored while the cluster could not be read
+	// to compare: the next read tells whether it is the cluster's own.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // HasCluster reports whether the entry holds a cluster answer.
@@ -69,7 +72,7 @@ func (e Entry) HasCluster() bool { return e.Username != "" }
 
 // ClearCluster removes the cluster answer, keeping what the user stored.
 func (e *Entry) ClearCluster() {
-	e.Username, e.Secret, e.Fingerprint, e.FetchedAt, e.Revision = "", "", "", time.Time{}, ""
+	e.Username, e.Secret, e.Fingerprint, e.FetchedAt, e.Cluster = "", "", "", time.Time{}, nil
 }
 
 // Empty reports whether nothing is left in the entry; such an entry is

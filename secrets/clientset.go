@@ -3,12 +3,10 @@ package secrets
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"k8s.io/client-go/dynamic"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -19,14 +17,9 @@ import (
 // built-in API group at start-up, which the companion would pay on every
 // cache miss (depcheck_test.go in the companion keeps it out).
 func (c *Cluster) Dynamic() (dynamic.Interface, error) {
-	cfg, _, err := c.restConfig()
+	cfg, err := c.restConfig()
 	if err != nil {
 		return nil, err
-	}
-	if cfg.ExecProvider != nil {
-		// stdin carries the credential-helper protocol, never a prompt.
-		cfg.ExecProvider.StdinUnavailable = true
-		cfg.ExecProvider.StdinUnavailableMessage = cli.Name + " runs without a terminal"
 	}
 	// Every call is bounded by a context; client-go's default rate limit
 	// would only slow down a loop over many namespaces.
@@ -44,10 +37,7 @@ func (c *Cluster) Dynamic() (dynamic.Interface, error) {
 // server or the plugin printed. what says what the call was for ("write
 // secret ns/name"). A network failure wraps idpbuilder.ErrUnreachable.
 func (c *Cluster) Unreachable(ctx context.Context, err error, what string) error {
-	plugin := ""
-	if cfg, _, cerr := c.restConfig(); cerr == nil && cfg.ExecProvider != nil {
-		plugin = filepath.Base(cfg.ExecProvider.Command)
-	}
+	plugin := c.plugin
 	if plugin != "" && ctx.Err() != nil && !strings.Contains(err.Error(), "dial tcp") {
 		// client-go runs the plugin without the context: past the
 		// deadline, the plugin is what held the call.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -29,22 +27,15 @@ var giteaProviders = schema.GroupVersionResource{
 // idpbuilder.ErrNoGiteaProviderResource, a user who may not list them an
 // error wrapping idpbuilder.ErrForbidden.
 func (c *Cluster) GiteaProviders(ctx context.Context) ([]idpbuilder.GiteaProvider, error) {
-	cfg, _, err := c.restConfig()
+	cfg, err := c.restConfig()
 	if err != nil {
 		return nil, err
-	}
-	plugin := ""
-	if cfg.ExecProvider != nil {
-		// stdin carries the credential-helper protocol, never a prompt.
-		cfg.ExecProvider.StdinUnavailable = true
-		cfg.ExecProvider.StdinUnavailableMessage = cli.Name + " runs without a terminal"
-		plugin = filepath.Base(cfg.ExecProvider.Command)
 	}
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, c.notUsable(err)
 	}
-	return listGiteaProviders(ctx, client, lister{context: c.ref.Context, server: c.ref.Server, plugin: plugin})
+	return listGiteaProviders(ctx, client, lister{context: c.ref.Context, server: c.ref.Server, plugin: c.plugin})
 }
 
 // lister names the cluster a list is made from, for messages.

@@ -1,8 +1,9 @@
-// Package secrets talks to the cluster: it reads the Gitea admin credentials
-// idpbuilder keeps in a Kubernetes secret, and the Localbuild objects, each
-// with a single REST GET over client-go's authenticated transport (exec
-// plugins, client certificates, tokens), so no generated clientset or API
-// scheme is needed. Only the cluster-side program links it.
+// Package secrets talks to the cluster with client-go: it resolves the
+// kubeconfig context (kubeconfig.go), reads the Gitea admin credentials and
+// the Localbuild objects with single REST GETs over client-go's
+// authenticated transport (exec plugins, client certificates, tokens), and
+// lists GiteaProviders and writes export's objects with its dynamic client.
+// Only the companion program links it.
 package secrets
 
 import (
@@ -15,56 +16,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
-
-// Cluster is one kubeconfig context: resolved with package cluster, with no
-// network call, and talked to through client-go's authenticated transport.
-type Cluster struct {
-	ref          kubeconfig.Ref
-	files        []string // the kubeconfig files, for messages
-	clientConfig clientcmd.ClientConfig
-}
-
-// Context is the kubeconfig context actually used.
-func (c *Cluster) Context() string { return c.ref.Context }
-
-// Server is the API server URL.
-func (c *Cluster) Server() string { return c.ref.Server }
-
-// Fingerprint changes whenever the API server URL or its CA changes, as they
-// do when idpbuilder recreates the cluster.
-func (c *Cluster) Fingerprint() string { return c.ref.Fingerprint }
-
-// Resolve loads the kubeconfig (explicit path, else $KUBECONFIG, else
-// ~/.kube/config) and picks the context: the named one, else
-// kind-localdev when present, else the current context.
-func Resolve(kubeconfigPath, contextName string) (*Cluster, error) {
-	ref, err := kubeconfig.Resolve(kubeconfigPath, contextName, os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfigPath
-	return &Cluster{
-		ref:          ref,
-		files:        kubeconfig.Files(kubeconfigPath, os.Getenv),
-		clientConfig: clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: ref.Context}),
-	}, nil
-}
 
 // secretObject is the part of a core/v1 Secret we read; encoding/json decodes
 // the base64 data values into bytes.
@@ -89,105 +50,7 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.Code == http.StatusNotFound
 }
 
-// restConfig is the client configuration client-go loads for the context,
-// and the fingerprint of what it will contact.
-func (c *Cluster) restConfig() (*rest.Config, string, error) {
-	cfg, err := c.clientConfig.ClientConfig()
-	if err != nil {
-		return nil, "", c.notUsable(err)
-	}
-	fp, err := kubeconfig.ConfigFingerprint(cfg.Host, cfg.Insecure, cfg.ServerName, cfg.CAData, cfg.CAFile)
-	if err != nil {
-		return nil, "", fmt.Errorf("kubeconfig context %q: %w", c.ref.Context, err)
-	}
-	return cfg, fp, nil
-}
-
-// notUsable words an error of client-go's about the kubeconfig without its
-// text, which may quote the file: two users of one name print the whole user
-// list, tokens, passwords and keys included.
-func (c *Cluster) notUsable(err error) error {
-	msg := err.Error()
-	var named []string
-	for _, f := range c.files {
-		if strings.Contains(msg, `"`+f+`"`) {
-			named = append(named, f)
-		}
-	}
-	if len(named) == 0 {
-		named = c.files
-	}
-	return fmt.Errorf("kubeconfig context %q (%s) is not usable: %s", c.ref.Context, strings.Join(named, string(os.PathListSeparator)), describeConfigError(msg))
-}
-
-var (
-	yamlLine  = regexp.MustCompile(`yaml: line (\d+)`)
-	jsonField = regexp.MustCompile(`Go struct field [A-Za-z0-9_]*\.([A-Za-z0-9_.-]+) of type`)
-	exitCode  = regexp.MustCompile(`failed with exit code (-?\d+)`)
-)
-
-// describeConfigError says what client-go found wrong in a kubeconfig, from
-// its message, in fixed words: only a line number or a field path is kept.
-func describeConfigError(msg string) string {
-	has := func(s string) bool { return strings.Contains(msg, s) }
-	switch {
-	case has("duplicate name"):
-		return "a cluster, user, context or extension name appears twice in one file"
-	case has("yaml:") || has("converting YAML to JSON"):
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			return "a file is not valid YAML (line " + m[1] + ")"
-		}
-		return "a file is not valid YAML"
-	case has("couldn't get version/kind") || has("is registered for version") || has("'Kind' is missing"):
-		return "a file is not apiVersion v1, kind Config"
-	case has("illegal base64"):
-		return "a *-data field is not valid base64"
-	case has("cannot unmarshal"):
-		if m := jsonField.FindStringSubmatch(msg); m != nil {
-			return "field " + m[1] + " has a value of the wrong type"
-		}
-		return "a field has a value of the wrong type"
-	case has("context was not found") || has("context") && has("does not exist"):
-		return "the context is not defined"
-	case has("auth info") && has("does not exist") || has("user was not specified") || has("user") && has("was not found for context"):
-		return "the context's user is not defined"
-	case has("cluster") && (has("does not exist") || has("was not found for context")) || has("cluster was not specified"):
-		return "the context's cluster is not defined"
-	case has("no server found") || has("has no server defined"):
-		return "its cluster has no server"
-	case has("certificate-authority-data and certificate-authority are both specified"):
-		return "its cluster sets both certificate-authority and certificate-authority-data: keep one"
-	case has("client-cert-data and client-cert are both specified"):
-		return "its user sets both client-certificate and client-certificate-data: keep one"
-	case has("client-key-data and client-key are both specified"):
-		return "its user sets both client-key and client-key-data: keep one"
-	case has("client-key-data or client-key must be specified"):
-		return "its user has a client certificate and no client key"
-	case has("unable to read certificate-authority"):
-		return "its certificate-authority file cannot be read"
-	case has("unable to read client-cert"):
-		return "its client-certificate file cannot be read"
-	case has("unable to read client-key"):
-		return "its client-key file cannot be read"
-	case has("proxy-url"):
-		return "its cluster's proxy-url is not a valid URL"
-	case has("more than one authentication method"):
-		return "its user sets more than one of token, username/password and client certificate"
-	case has("Auth Provider"):
-		return "its user's auth-provider is not supported: use an exec plugin"
-	case has("authProvider cannot be provided"):
-		return "its user sets both auth-provider and exec"
-	case has("without impersonating"):
-		return "its user asks for impersonated groups, uid or extras without a user to impersonate"
-	case has("exec") || has("interactiveMode") || has("allowlist") || has("plugin policy"):
-		return "its user's exec plugin settings are incomplete or invalid"
-	case has("unable to load root certificates"):
-		return "its certificate authority holds no usable PEM certificate"
-	case has("tls:") || has("certificate") || has("private key"):
-		return "its client certificate or key cannot be used"
-	}
-	return "client-go cannot use it"
-}
+var exitCode = regexp.MustCompile(`failed with exit code (-?\d+)`)
 
 // describePluginError says how an exec credential plugin failed, from
 // client-go's message, keeping only the exit status: what the plugin
@@ -253,17 +116,11 @@ func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { r
 // of a 200 answer, and the fingerprint of the configuration it used. what
 // names the object for error messages.
 func (c *Cluster) get(ctx context.Context, what string, segments ...string) ([]byte, string, error) {
-	cfg, fp, err := c.restConfig()
+	cfg, err := c.restConfig()
 	if err != nil {
 		return nil, "", err
 	}
-	plugin := ""
-	if cfg.ExecProvider != nil {
-		// stdin carries the credential-helper protocol, never a prompt.
-		cfg.ExecProvider.StdinUnavailable = true
-		cfg.ExecProvider.StdinUnavailableMessage = cli.Name + " runs without a terminal"
-		plugin = filepath.Base(cfg.ExecProvider.Command)
-	}
+	fp, plugin := c.ref.Fingerprint, c.plugin
 	// client-go runs an exec plugin before the transport wrapped here, and
 	// without the request's context: reached tells a plugin that hangs
 	// from a server that does.

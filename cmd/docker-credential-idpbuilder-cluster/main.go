@@ -69,7 +69,5 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 // reads its first line.
 func printVersion(stdout, _ io.Writer) { version.Get().Write(stdout, companion.Program) }
 
-// resolveKube resolves a context and talks to it with client-go.
-func resolveKube(kubeconfigPath, context string) (helper.Cluster, error) {
-	return helper.ResolverOf(secrets.Resolve)(kubeconfigPath, context)
-}
+// clusterSource reads secrets in this process, with client-go.
+var clusterSource = helper.Resolving[*secrets.Cluster](secrets.Resolve)

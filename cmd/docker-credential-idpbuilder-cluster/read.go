@@ -18,16 +18,19 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
 )
 
-const readSecretHelp = `Usage: docker-credential-idpbuilder-cluster read-secret --context=NAME [flags]
+const readSecretHelp = `Usage: docker-credential-idpbuilder-cluster read-secret [flags]
 
-Reads the secret and prints one JSON object on stdout:
-{"username","password","fingerprint"} (fingerprint: of the configuration
-client-go read with), or {"error","unreachable"} with exit status 1.
+Resolves the context as kubectl would (--context, else kind-localdev, else
+the current context), reads the secret and prints one JSON object on stdout:
+{"username","password","fingerprint","cluster"} (fingerprint: of the
+configuration client-go read with; cluster: the context and the stat
+signature of every file that chose it), or {"error","unreachable","cluster"}
+with exit status 1.
 docker-credential-idpbuilder runs it on a cache miss and reads the answer
 from a pipe; its arguments are internal/companion.Request's.
 
 Flags:
-      --context=NAME      kubeconfig context (required: the helper resolved it)
+      --context=NAME      kubeconfig context (default kind-localdev, else the current one)
       --kubeconfig=PATH   kubeconfig file (default $KUBECONFIG, else ~/.kube/config)
       --namespace=NAME    namespace of the secret (default gitea)
       --secret=NAME       name of the secret (default gitea-credential)
@@ -100,9 +103,10 @@ func readSecret(kubeconfig, kubeContext string, ref idpbuilder.SecretRef, timeou
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
+	id := c.ID()
 	creds, err := c.ReadSecret(ctx, ref)
 	if err != nil {
-		return companion.Reply{Error: err.Error(), Unreachable: errors.Is(err, idpbuilder.ErrUnreachable)}
+		return companion.Reply{Error: err.Error(), Unreachable: errors.Is(err, idpbuilder.ErrUnreachable), Cluster: &id}
 	}
-	return companion.Reply{Username: creds.Username, Password: creds.Password, Fingerprint: creds.Fingerprint}
+	return companion.Reply{Username: creds.Username, Password: creds.Password, Fingerprint: creds.Fingerprint, Cluster: &id}
 }

@@ -28,18 +28,14 @@ func serveProtocol(verb string, stdin io.Reader, stdout, stderr io.Writer, geten
 	return exitError
 }
 
-// newHelper is the production helper: clusters resolved without client-go,
-// secrets read through the companion program (its diagnostics reach stderr
+// newHelper is the production helper: clusters resolved and secrets read
+// by the companion program (its diagnostics reach stderr
 // only in debug mode).
 func newHelper(getenv func(string) string, stderr io.Writer) (*helper.Helper, error) {
-	h, err := helper.FromEnvironment(getenv, stderr, nil)
-	if err != nil {
-		return nil, err
+	client := &companion.Client{}
+	h, err := helper.FromEnvironment(getenv, stderr, client)
+	if err == nil && h.Settings.Debug {
+		client.Stderr = stderr
 	}
-	var programStderr io.Writer
-	if h.Settings.Debug {
-		programStderr = stderr
-	}
-	h.Resolve = helper.ResolverOf(companion.Resolver(getenv, programStderr))
-	return h, nil
+	return h, err
 }

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/version"
 )
 
@@ -67,17 +67,20 @@ type Reply struct {
 	Password string `json:"password,omitempty"`
 	// Fingerprint is that of the configuration the program read with.
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Cluster is the context the program resolved, and the state of the
+	// files that chose it; set whenever the kubeconfig could be resolved,
+	// errors included, so a stale answer can stand in for the same cluster.
+	Cluster *clusterid.ID `json:"cluster,omitempty"`
 	// Error is the one-line reason when the read failed.
 	Error string `json:"error,omitempty"`
 	// Unreachable marks an Error that allows a cached answer (idpbuilder.ErrUnreachable).
 	Unreachable bool `json:"unreachable,omitempty"`
 }
 
-// Client is the helper's side of the contract: a context resolved from the
-// kubeconfig without client-go, whose secret is read by Program over a pipe,
-// so the password is never on a command line or in an environment.
+// Client is the helper's side of the contract: it runs Program, which
+// resolves the kubeconfig and reads the secret, and reads the answer from a
+// pipe, so the password is never on a command line or in an environment.
 type Client struct {
-	Ref    kubeconfig.Ref
 	Stderr io.Writer // the program's diagnostics (debug mode); nil drops them
 	// Program is the companion's path; empty means FindProgram's answer.
 	Program string
@@ -85,38 +88,21 @@ type Client struct {
 	HelperVersion string
 }
 
-// Resolver returns the helper's way to reach a cluster: the context is
-// resolved from the kubeconfig with no network call, and its secret is read
-// by the companion, so that a cache hit or a foreign host never pays for
-// client-go. programStderr receives the program's diagnostics; nil drops them.
-func Resolver(getenv func(string) string, programStderr io.Writer) func(kubeconfigPath, context string) (*Client, error) {
-	return func(kubeconfigPath, context string) (*Client, error) {
-		ref, err := kubeconfig.Resolve(kubeconfigPath, context, getenv)
-		if err != nil {
-			return nil, err
-		}
-		return &Client{Ref: ref, Stderr: programStderr}, nil
-	}
-}
-
-// Context is the kubeconfig context.
-func (r *Client) Context() string { return r.Ref.Context }
-
-// Fingerprint identifies the cluster.
-func (r *Client) Fingerprint() string { return r.Ref.Fingerprint }
-
-// ReadSecret runs Program to read the secret ref names; ctx bounds it.
-func (r *Client) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
+// ReadSecret runs Program to read the secret ref names from the context
+// of kubeconfigPath and kubeContext (empty: the loading rules, and the
+// companion's choice of context); ctx bounds it. The ID is non-nil when the
+// program resolved the context, also when the read failed.
+func (r *Client) ReadSecret(ctx context.Context, kubeconfigPath, kubeContext string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error) {
 	program := r.Program
 	if program == "" {
 		var err error
 		if program, err = FindProgram(); err != nil {
-			return idpbuilder.Credentials{}, err
+			return idpbuilder.Credentials{}, nil, err
 		}
 	}
 	ref = ref.WithDefaults()
 	namespace, name := ref.Namespace, ref.Name
-	req := Request{Kubeconfig: r.Ref.Kubeconfig, Context: r.Ref.Context, Namespace: namespace, Secret: name, Username: ref.Username}
+	req := Request{Kubeconfig: kubeconfigPath, Context: kubeContext, Namespace: namespace, Secret: name, Username: ref.Username}
 	// idpbuilder's own keys go unsaid: the command line stays what it was.
 	if ref.UsernameKey != idpbuilder.DefaultUsernameKey {
 		req.UsernameKey = ref.UsernameKey
@@ -127,10 +113,7 @@ func (r *Client) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpb
 	if deadline, ok := ctx.Deadline(); ok {
 		// The program keeps its own deadline a little shorter, so it
 		// answers with its reason before it is killed.
-		req.Timeout = (time.Until(deadline) - 50*time.Millisecond).Round(time.Millisecond)
-		if req.Timeout <= 0 {
-			req.Timeout = time.Millisecond
-		}
+		req.Timeout = max((time.Until(deadline) - 50*time.Millisecond).Round(time.Millisecond), time.Millisecond)
 	}
 	helperVersion := r.HelperVersion
 	if helperVersion == "" {
@@ -140,7 +123,9 @@ func (r *Client) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpb
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, r.Stderr
 	cmd.WaitDelay = waitDelay
+	endGroup := ownGroup(cmd)
 	runErr := cmd.Run()
+	endGroup()
 	if errors.Is(runErr, exec.ErrWaitDelay) {
 		// The program exited 0; a process it left behind held the pipe.
 		runErr = nil
@@ -150,23 +135,25 @@ func (r *Client) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpb
 		var exitErr *exec.ExitError
 		switch {
 		case ctx.Err() != nil:
-			return idpbuilder.Credentials{}, fmt.Errorf("%w: cannot reach the API server of context %q at %s to read secret %s/%s (no answer before the deadline): is the idpbuilder cluster running?",
-				idpbuilder.ErrUnreachable, r.Ref.Context, r.Ref.Server, namespace, name)
+			return idpbuilder.Credentials{}, nil, fmt.Errorf("%w: no answer from %s reading secret %s/%s before the deadline: is the idpbuilder cluster running?",
+				idpbuilder.ErrUnreachable, Program, namespace, name)
 		case runErr != nil && !errors.As(runErr, &exitErr):
-			return idpbuilder.Credentials{}, fmt.Errorf("cannot run %s: %w: %s", program, runErr, installBoth)
+			return idpbuilder.Credentials{}, nil, fmt.Errorf("cannot run %s: %w: %s", program, runErr, installBoth)
 		case runErr != nil:
-			return idpbuilder.Credentials{}, fmt.Errorf("%s gave no answer (%v): run with IDPBUILDER_HELPER_DEBUG=1 to see its diagnostics", program, runErr)
+			return idpbuilder.Credentials{}, nil, fmt.Errorf("%s gave no answer (%v): run with IDPBUILDER_HELPER_DEBUG=1 to see its diagnostics", program, runErr)
 		default:
-			return idpbuilder.Credentials{}, fmt.Errorf("%s gave no answer: run with IDPBUILDER_HELPER_DEBUG=1 to see its diagnostics", program)
+			return idpbuilder.Credentials{}, nil, fmt.Errorf("%s gave no answer: run with IDPBUILDER_HELPER_DEBUG=1 to see its diagnostics", program)
 		}
 	}
 	switch {
 	case reply.Error != "" && reply.Unreachable:
-		return idpbuilder.Credentials{}, fmt.Errorf("%w: %s", idpbuilder.ErrUnreachable, strings.TrimPrefix(reply.Error, idpbuilder.ErrUnreachable.Error()+": "))
+		return idpbuilder.Credentials{}, reply.Cluster, fmt.Errorf("%w: %s", idpbuilder.ErrUnreachable, strings.TrimPrefix(reply.Error, idpbuilder.ErrUnreachable.Error()+": "))
 	case reply.Error != "":
-		return idpbuilder.Credentials{}, errors.New(reply.Error)
+		return idpbuilder.Credentials{}, reply.Cluster, errors.New(reply.Error)
 	case runErr != nil:
-		return idpbuilder.Credentials{}, fmt.Errorf("%s failed: %v", program, runErr)
+		return idpbuilder.Credentials{}, reply.Cluster, fmt.Errorf("%s failed: %v", program, runErr)
+	case reply.Cluster == nil:
+		return idpbuilder.Credentials{}, nil, fmt.Errorf("%s answered without the cluster it read: %s", program, installBoth)
 	}
-	return idpbuilder.Credentials{Username: reply.Username, Password: reply.Password, Fingerprint: reply.Fingerprint}, nil
+	return idpbuilder.Credentials{Username: reply.Username, Password: reply.Password, Fingerprint: reply.Fingerprint}, reply.Cluster, nil
 }

@@ -48,7 +48,8 @@ type Request struct {
 	// Kubeconfig is an explicit kubeconfig path; empty means the loading
 	// rules ($KUBECONFIG, then ~/.kube/config).
 	Kubeconfig string
-	// Context is the kubeconfig context the helper resolved; required.
+	// Context is the table's kubeconfig context; empty means the
+	// companion's choice (kind-localdev, else the current context).
 	Context   string
 	Namespace string
 	Secret    string
@@ -91,7 +92,7 @@ func (r Request) Args() []string {
 
 // ParseRequest reads the arguments that follow ReadSecretCommand, as Args
 // writes them (--flag=value, or --flag value). A flag given twice, an
-// argument that is not a flag, or a missing --context is refused with one
+// argument that is not a flag is refused with one
 // line: only the helper writes these arguments, so anything else is a bug
 // to report, not to guess at. -h and --help give an error that wraps
 // pflag.ErrHelp.
@@ -121,9 +122,6 @@ func ParseRequest(args []string) (Request, error) {
 			return Request{}, fmt.Errorf("%s: --timeout %q is not a positive duration such as 5s", ReadSecretCommand, timeout.value)
 		}
 		r.Timeout = d
-	}
-	if r.Context == "" {
-		return Request{}, fmt.Errorf("%s needs --context", ReadSecretCommand)
 	}
 	return r, nil
 }

@@ -3,8 +3,11 @@ package fakes
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
+	"time"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -30,7 +33,11 @@ type Cluster struct {
 	// can block a read there, or race another call against it.
 	OnRead func(ctx context.Context)
 
-	mu sync.Mutex
+	// Inputs, when set, is the ID's (clusterid.Inputs).
+	Inputs string
+
+	mu   sync.Mutex
+	file string
 	// SecretsRead lists the namespace/name of every secret read.
 	SecretsRead []string
 	// Refs lists every secret read with its keys, defaults filled.
@@ -50,6 +57,52 @@ func (c *Cluster) Context() string {
 }
 
 func (c *Cluster) Fingerprint() string { return c.FP }
+
+// ID is the cluster as the companion would describe it: its kubeconfig is
+// a file of the fake's own, stamped as if long unchanged, and its inputs
+// are the helper's with an empty environment and table entry (Inputs
+// overrides them).
+func (c *Cluster) ID() clusterid.ID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.file == "" {
+		f, err := os.CreateTemp("", "fake-kubeconfig-*")
+		if err != nil {
+			panic(err)
+		}
+		f.WriteString(c.FP)
+		f.Close()
+		c.file = f.Name()
+	}
+	inputs := c.Inputs
+	if inputs == "" {
+		inputs = clusterid.Inputs("", "", func(string) string { return "" })
+	}
+	// Stamped "later" than now: the file is not within the racy window.
+	return clusterid.ID{Context: c.Context(), Server: "https://127.0.0.1:6443", Fingerprint: c.FP, Inputs: inputs,
+		Files: clusterid.StampFiles([]string{c.file}), At: time.Now().Add(time.Minute)}
+}
+
+// Recreate is idpbuilder recreating the cluster: a new fingerprint, and a
+// kubeconfig rewritten.
+func (c *Cluster) Recreate(fingerprint string) {
+	c.ID() // the file exists
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.FP = fingerprint
+	if err := os.WriteFile(c.file, []byte(fingerprint+"-recreated"), 0o600); err != nil {
+		panic(err)
+	}
+}
+
+// Source is the cluster as the helper's Source: every read resolves it.
+type Source struct{ *Cluster }
+
+func (s Source) ReadSecret(ctx context.Context, _, _ string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error) {
+	id := s.ID()
+	creds, err := s.Cluster.ReadSecret(ctx, ref)
+	return creds, &id, err
+}
 
 func (c *Cluster) ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
 	ref = ref.WithDefaults()

@@ -19,10 +19,8 @@ func (h *Helper) GitGet(serverURL, username string) (string, string, error) {
 	if !ok {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
-	v, err := h.open(host, reg)
-	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", host, err)
-	}
+	v := h.open(host, reg, h.inputs(reg))
+	defer v.close()
 	if username != "" {
 		if c := h.user(v, username); c != nil {
 			h.debugf("%s: answering git with the credentials it stored for user %s", host, c.Username)
@@ -48,13 +46,17 @@ func (h *Helper) user(v *view, name string) *keyring.Credential {
 	if !ok {
 		return nil
 	}
-	if sameCluster(c.Fingerprint, v.fp) {
+	fp := h.clusterInUse(v)
+	if fp == "" {
+		return nil
+	}
+	if sameCluster(c.Fingerprint, fp) {
 		return &c
 	}
 	h.debugf("%s: credentials git stored for user %s on another cluster (recreated?): dropped", v.host, c.Username)
 	delete(v.entry.Users, key)
-	err := h.update(v.host, v.deadline, func(e *keyring.Entry) {
-		if u, ok := e.Users[key]; ok && !sameCluster(u.Fingerprint, v.fp) {
+	err := h.update(v.host, v, func(e *keyring.Entry) {
+		if u, ok := e.Users[key]; ok && !sameCluster(u.Fingerprint, fp) {
 			delete(e.Users, key)
 		}
 	})
@@ -77,9 +79,14 @@ func (h *Helper) GitStore(serverURL, username, password string) error {
 	if username == "" || password == "" {
 		return nil // nothing that could answer a later get
 	}
-	v, err := h.open(host, reg)
-	if err != nil {
-		return h.storeErr(host, err)
+	if h.Cache == nil {
+		return errNoCache(host)
+	}
+	v := h.open(host, reg, h.inputs(reg))
+	defer v.close()
+	if h.clusterInUse(v) == "" {
+		_, err := h.fromCluster(v, false)
+		return fmt.Errorf("cannot store credentials for %s: they are kept for the cluster they belong to, and it cannot be found: %w", host, err)
 	}
 	if c := h.user(v, username); c != nil && sameCredential(c.Username, c.Secret, username, password) {
 		h.debugf("%s: git stored what it already holds for user %s: nothing to keep", host, username)
@@ -89,16 +96,13 @@ func (h *Helper) GitStore(serverURL, username, password string) error {
 		h.debugf("%s: git stored what this helper answers: nothing to keep", host)
 		return nil
 	}
-	if h.Cache == nil {
-		return errNoCache(host)
-	}
 	if owner := h.clusterUser(v); owner != "" && strings.EqualFold(owner, username) {
 		h.debugf("%s: git stored a new password for the cluster's user %s", host, username)
-		return h.keepLogin(v, username, password)
+		return h.keepLogin(v, username, password, false)
 	}
 	key := keyring.UserKey(username)
-	cred := keyring.Credential{Username: username, Secret: password, Fingerprint: v.fp, StoredAt: h.now()}
-	err = h.update(host, v.deadline, func(e *keyring.Entry) {
+	cred := keyring.Credential{Username: username, Secret: password, Fingerprint: v.fp(), StoredAt: h.now()}
+	err := h.update(host, v, func(e *keyring.Entry) {
 		if e.Users == nil {
 			e.Users = map[string]keyring.Credential{}
 		}
@@ -114,7 +118,7 @@ func (h *Helper) GitStore(serverURL, username, password string) error {
 // clusterUser is the user name of the cluster's secret: cached for the same
 // cluster (any age), else read; empty when it cannot be told.
 func (h *Helper) clusterUser(v *view) string {
-	if e, ok := h.cached(v.host); ok && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) {
+	if e := v.entry; v.cur != nil && e.HasCluster() && sameCluster(e.Fingerprint, v.fp()) {
 		return e.Username
 	}
 	e, err := h.fromCluster(v, false)
@@ -142,7 +146,7 @@ func (h *Helper) EraseMatching(serverURL, username, password string) (erased boo
 		return (username == "" || strings.EqualFold(username, user)) && (password == "" || password == secret)
 	}
 	var removed []string
-	err = h.update(host, h.deadline(), func(e *keyring.Entry) {
+	err = h.update(host, nil, func(e *keyring.Entry) {
 		removed = removed[:0]
 		for key, c := range e.Users {
 			if matches(c.Username, c.Secret) {
@@ -168,4 +172,16 @@ func (h *Helper) EraseMatching(serverURL, username, password string) (erased boo
 	}
 	h.debugf("%s: erased %s", host, strings.Join(removed, ", "))
 	return true, nil
+}
+
+// clusterInUse is the fingerprint of the cluster in use, read when the
+// kubeconfig changed since the entry was written; empty when it cannot be
+// told.
+func (h *Helper) clusterInUse(v *view) string {
+	if v.cur == nil {
+		if _, err := h.fromCluster(v, false); err != nil && v.cur == nil {
+			h.debugf("%s: the cluster in use cannot be told (%v)", v.host, err)
+		}
+	}
+	return v.fp()
 }

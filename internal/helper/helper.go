@@ -1,78 +1,67 @@
 // Package helper answers the docker credential-helper protocol for idpbuilder
-// registries: from the keyring cache when it is fresh and from the same
-// cluster, otherwise from the cluster's secret.
+// registries: from the cache (the kernel keyring's hot tier, then the OS
+// keyring) while the kubeconfig still names the cluster the answer came from
+// and the answer is fresh, otherwise from the cluster's secret, read by the
+// companion program.
 package helper
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"math/rand/v2"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fetchtime"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
-// Cache is where answers are kept between calls.
+// Cache is where answers are kept between calls: the OS keyring.
 type Cache interface {
 	Get(host string) (keyring.Entry, bool, error)
 	Put(host string, e keyring.Entry) error
 	Delete(host string) (existed bool, err error)
 }
 
-// FetchTimes records when the cluster last confirmed a host's cached
-// answer, outside the keyring, so that a read finding the same answer costs
-// no keyring write (gnome-keyring rewrites its whole file on each).
-type FetchTimes interface {
-	Get(host string) (fetchtime.Record, error)
-	Put(host string, r fetchtime.Record) error
+// Hot is a faster copy of the last answer per host (keyring.Hot, the Linux
+// kernel keyring). It is written only under the host's lock and cleared by
+// every write of the Cache, so it never holds an answer the Cache no longer
+// gives.
+type Hot interface {
+	Get(host string) (payload []byte, ok bool)
+	Set(host string, payload []byte, ttl time.Duration) error
+	Clear(host string) error
 }
 
-// Cluster is one resolved kubeconfig context.
-type Cluster interface {
-	Context() string
-	// Fingerprint identifies the cluster without a network call.
-	Fingerprint() string
-	// ReadSecret reads the credentials ref names (idpbuilder's keys for
-	// those it leaves empty).
-	ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error)
+// Source reads a registry's secret from its cluster (the companion program
+// in production). The ID, the cluster in use, is non-nil whenever the
+// kubeconfig could be resolved, also when the read failed.
+type Source interface {
+	ReadSecret(ctx context.Context, kubeconfig, context string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error)
 }
-
-// refuser is a cluster that can tell at once, without reading anything,
-// that its API server refuses connections (a stopped kind cluster): an
-// idpbuilder.ErrUnreachable error then, else nil.
-type refuser interface {
-	Refused(ctx context.Context) error
-}
-
-// Resolver finds the cluster of a kubeconfig and context, with no network
-// call; empty strings mean kubectl's defaults.
-type Resolver func(kubeconfig, context string) (Cluster, error)
 
 // Helper implements credentials.Helper.
 type Helper struct {
 	Table *config.Table
-	// Cache is nil when caching is turned off.
+	// Cache is nil when caching is turned off; Hot is nil when there is no
+	// hot tier.
 	Cache    Cache
-	Resolve  Resolver
+	Hot      Hot
+	Source   Source
 	Settings config.Settings
+	Getenv   func(string) string
 	Now      func() time.Time
 	Debugf   func(format string, args ...any)
-	// Lock serialises cluster reads of one host across processes; nil
-	// means no lock. It returns nil when the lock could not be had.
+	// Lock serialises cluster reads and writes of one host across
+	// processes; nil means no lock. It returns nil when the lock could not
+	// be had within timeout (0: at once).
 	Lock func(host string, timeout time.Duration) (release func())
-	// Fetched keeps fetch times outside the keyring; nil means every read
-	// of the cluster rewrites the keyring entry.
-	Fetched FetchTimes
 }
 
 var _ credentials.Helper = (*Helper)(nil)
@@ -86,13 +75,6 @@ func (h *Helper) debugf(format string, args ...any) {
 	}
 }
 
-func (h *Helper) lock(host string, timeout time.Duration) func() {
-	if h.Lock == nil || h.Cache == nil {
-		return nil // without a cache, waiting for another reader gains nothing
-	}
-	return h.Lock(host, timeout)
-}
-
 func (h *Helper) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
@@ -100,22 +82,19 @@ func (h *Helper) now() time.Time {
 	return time.Now()
 }
 
-// deadline is the end of one operation's time: the lock wait and the
-// cluster read share it, as IDPBUILDER_HELPER_TIMEOUT promises. It is on
-// the real clock; Now only dates entries.
-func (h *Helper) deadline() time.Time { return time.Now().Add(h.Settings.Timeout) }
+func (h *Helper) inputs(reg config.Registry) string {
+	getenv := h.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return clusterid.Inputs(reg.Kubeconfig, reg.Context, getenv)
+}
 
-// cached returns the cache entry for host, treating an unusable cache as
-// empty: the cluster is the source of truth and the cache only saves time.
-func (h *Helper) cached(host string) (keyring.Entry, bool) {
-	if h.Cache == nil {
-		return keyring.Entry{}, false
+func (h *Helper) lock(host string, timeout time.Duration) func() {
+	if h.Lock == nil || h.Cache == nil {
+		return nil // without a cache, waiting for another reader gains nothing
 	}
-	e, ok, err := h.Cache.Get(host)
-	if err != nil {
-		return keyring.Entry{}, false
-	}
-	return e, ok
+	return h.Lock(host, timeout)
 }
 
 func (h *Helper) age(at time.Time) time.Duration {
@@ -126,36 +105,6 @@ func (h *Helper) age(at time.Time) time.Duration {
 	}
 	return age
 }
-
-// confirmedAt is when the cluster last confirmed e's answer: when it was
-// written to the keyring, or later when the fetch-time record of this very
-// answer (same revision, same cluster) says so. A record that is missing,
-// unreadable, not the user's, of another answer, older, or from the future
-// changes nothing: it can extend the life of the answer it names, never
-// make another answer look fresh. An answer fresh by its own time needs no
-// record, so a hit reads none.
-func (h *Helper) confirmedAt(host string, e keyring.Entry) time.Time {
-	at := e.FetchedAt
-	if h.Fetched == nil || e.Revision == "" || h.age(at) < h.Settings.Fresh {
-		return at
-	}
-	r, err := h.Fetched.Get(host)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			h.debugf("%s: fetch time record ignored: %v", host, err)
-		}
-		return at
-	}
-	if r.Revision != e.Revision || !sameCluster(r.Fingerprint, e.Fingerprint) ||
-		!r.FetchedAt.After(at) || r.FetchedAt.After(h.now().Add(time.Minute)) {
-		return at
-	}
-	return r.FetchedAt
-}
-
-// newRevision names one write of a cluster answer. It only has to differ
-// from the revisions before it, so no cryptographic source is needed.
-func newRevision() string { return strconv.FormatUint(rand.Uint64(), 36) }
 
 // sameCluster reports whether what was recorded for the cluster with
 // fingerprint recorded belongs to the cluster fp; nothing recorded (an
@@ -168,11 +117,110 @@ func sameCredential(user, secret, otherUser, otherSecret string) bool {
 	return strings.EqualFold(user, otherUser) && secret == otherSecret
 }
 
-// update changes the host's keyring entry under the host's lock, waiting
-// for the lock until deadline at most.
-func (h *Helper) update(host string, deadline time.Time, change func(*keyring.Entry)) error {
-	if release := h.lock(host, time.Until(deadline)); release != nil {
-		defer release()
+// view is one host as an operation goes: its entry, the cluster in use
+// once known, and the host's lock when held.
+type view struct {
+	host   string
+	reg    config.Registry
+	inputs string
+	entry  keyring.Entry
+	// cur is the cluster in use: the entry's when the kubeconfig is
+	// unchanged since, else what a read in this operation found; nil
+	// while unknown.
+	cur    *clusterid.ID
+	unlock func()
+	// writeErr says why the cluster's answer read by this operation was
+	// not cached.
+	writeErr error
+}
+
+func (v *view) fp() string {
+	if v.cur == nil {
+		return ""
+	}
+	return v.cur.Fingerprint
+}
+
+func (v *view) close() {
+	if v.unlock != nil {
+		v.unlock()
+		v.unlock = nil
+	}
+}
+
+// open reads the entry with the host's lock when it is free at once: the
+// hot tier may be written only from what was read under it.
+func (h *Helper) open(host string, reg config.Registry, inputs string) *view {
+	v := &view{host: host, reg: reg, inputs: inputs, unlock: h.lock(host, 0)}
+	h.load(v)
+	return v
+}
+
+func (h *Helper) load(v *view) {
+	v.entry = keyring.Entry{}
+	if h.Cache != nil {
+		// An unusable cache is an empty one: the cluster is the source of
+		// truth and the cache only saves time.
+		if e, ok, err := h.Cache.Get(v.host); err == nil && ok {
+			v.entry = e
+		}
+	}
+	if v.cur == nil && v.entry.Cluster.Unchanged(v.inputs) {
+		v.cur = v.entry.Cluster
+	}
+}
+
+// hotAnswer is what the hot tier holds for a host: the answer get gave and
+// the cluster it belongs to.
+type hotAnswer struct {
+	Username string        `json:"u"`
+	Secret   string        `json:"s"`
+	Cluster  *clusterid.ID `json:"c"`
+	At       time.Time     `json:"at"`
+}
+
+func (h *Helper) hotHit(host, inputs string) (hotAnswer, bool) {
+	var a hotAnswer
+	if h.Hot == nil {
+		return a, false
+	}
+	payload, ok := h.Hot.Get(host)
+	if !ok || json.Unmarshal(payload, &a) != nil || a.Username == "" {
+		return a, false
+	}
+	if h.age(a.At) >= h.Settings.Fresh || !a.Cluster.Unchanged(inputs) {
+		return a, false
+	}
+	h.debugf("%s: cache hit (hot tier, age %s)", host, h.age(a.At).Round(time.Second))
+	return a, true
+}
+
+// publish puts get's answer into the hot tier; only under the lock, after
+// the entry it comes from was read under it.
+func (h *Helper) publish(v *view, c keyring.Credential, at time.Time) {
+	if h.Hot == nil || v.unlock == nil || v.cur == nil {
+		return
+	}
+	ttl := h.Settings.Fresh - h.age(at)
+	if ttl < time.Second {
+		return
+	}
+	payload, err := json.Marshal(hotAnswer{Username: c.Username, Secret: c.Secret, Cluster: v.cur, At: at})
+	if err == nil {
+		err = h.Hot.Set(v.host, payload, ttl)
+	}
+	if err != nil {
+		h.debugf("%s: hot tier not written: %v", v.host, err)
+	}
+}
+
+// update changes the host's keyring entry under the host's lock (v's, when
+// it holds it), waiting for the lock as long as for a cluster read.
+func (h *Helper) update(host string, v *view, change func(*keyring.Entry)) error {
+	if v == nil || v.unlock == nil {
+		if release := h.lock(host, h.Settings.Timeout); release != nil {
+			defer release()
+		}
 	}
 	return h.write(host, change)
 }
@@ -188,58 +236,33 @@ func (h *Helper) write(host string, change func(*keyring.Entry)) error {
 	if h.Cache == nil {
 		return fmt.Errorf("caching is off (%s)", config.EnvNoCache)
 	}
+	// The hot tier goes first, whatever follows: should the write fail,
+	// no get answers from a copy of what was to be replaced.
+	if h.Hot != nil {
+		if err := h.Hot.Clear(host); err != nil {
+			h.debugf("%s: hot tier not cleared: %v", host, err)
+		}
+	}
 	e, ok, err := h.Cache.Get(host)
 	if err != nil {
 		return err
 	}
-	return h.apply(host, e, ok, change)
-}
-
-// apply writes change over e, the host's entry as just read (ok: it
-// exists): nothing when change changes nothing.
-func (h *Helper) apply(host string, e keyring.Entry, ok bool, change func(*keyring.Entry)) error {
 	before := e.Clone()
 	change(&e)
 	if len(e.Users) == 0 {
 		e.Users = nil
 	}
-	switch {
-	case reflect.DeepEqual(before, e):
+	if reflect.DeepEqual(before, e) {
 		return nil
-	case e.Empty():
+	}
+	if e.Empty() {
 		if !ok {
 			return nil
 		}
 		_, err := h.Cache.Delete(host)
 		return err
-	default:
-		return h.Cache.Put(host, e)
 	}
-}
-
-// view is one host as an operation starts: its entry as first read, the
-// cluster the table names for it, and the operation's deadline.
-type view struct {
-	host     string
-	reg      config.Registry
-	src      Cluster
-	fp       string
-	entry    keyring.Entry
-	deadline time.Time
-	// writeErr says why the cluster's answer read by this operation was
-	// not cached.
-	writeErr error
-}
-
-// open reads the entry and resolves the cluster (no network call).
-func (h *Helper) open(host string, reg config.Registry) (*view, error) {
-	deadline := h.deadline()
-	entry, _ := h.cached(host)
-	src, err := h.Resolve(reg.Kubeconfig, reg.Context)
-	if err != nil {
-		return nil, err
-	}
-	return &view{host: host, reg: reg, src: src, fp: src.Fingerprint(), entry: entry, deadline: deadline}, nil
+	return h.Cache.Put(host, e)
 }
 
 // Get returns the credentials for serverURL. Hosts that are not in the table
@@ -249,10 +272,12 @@ func (h *Helper) Get(serverURL string) (string, string, error) {
 	if !ok {
 		return "", "", credentials.NewErrCredentialsNotFound()
 	}
-	v, err := h.open(host, reg)
-	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", host, err)
+	inputs := h.inputs(reg)
+	if a, ok := h.hotHit(host, inputs); ok {
+		return a.Username, a.Secret, nil
 	}
+	v := h.open(host, reg, inputs)
+	defer v.close()
 	c, err := h.answer(v)
 	if err != nil {
 		return "", "", err
@@ -263,8 +288,15 @@ func (h *Helper) Get(serverURL string) (string, string, error) {
 // answer is what get serves: the credentials `docker login` stored for the
 // cluster in use, else the cluster's own.
 func (h *Helper) answer(v *view) (keyring.Credential, error) {
+	if v.cur == nil {
+		// Which cluster is in use is known after a read only.
+		if _, err := h.fromCluster(v, false); err != nil && v.cur == nil {
+			return keyring.Credential{}, err
+		}
+	}
 	if l := h.login(v); l != nil {
 		h.debugf("%s: answering with the credentials stored by 'docker login' for user %s", v.host, l.Username)
+		h.publish(v, *l, h.now())
 		return *l, nil
 	}
 	e, err := h.fromCluster(v, false)
@@ -279,16 +311,17 @@ func (h *Helper) answer(v *view) (keyring.Credential, error) {
 // recreated cluster has a new Gitea, where that password means nothing.
 func (h *Helper) login(v *view) *keyring.Credential {
 	l := v.entry.Login
-	if l == nil {
+	if l == nil || v.cur == nil {
 		return nil
 	}
-	if sameCluster(l.Fingerprint, v.fp) {
+	fp := v.fp()
+	if sameCluster(l.Fingerprint, fp) {
 		return l
 	}
 	h.debugf("%s: credentials for user %s stored by 'docker login' for another cluster (recreated?): dropped", v.host, l.Username)
 	v.entry.Login = nil
-	err := h.update(v.host, v.deadline, func(e *keyring.Entry) {
-		if e.Login != nil && !sameCluster(e.Login.Fingerprint, v.fp) {
+	err := h.update(v.host, v, func(e *keyring.Entry) {
+		if e.Login != nil && !sameCluster(e.Login.Fingerprint, fp) {
 			e.Login = nil
 		}
 	})
@@ -299,117 +332,125 @@ func (h *Helper) login(v *view) *keyring.Credential {
 }
 
 // fromCluster applies the cache rules to the cluster's answer: the cached
-// one when it is fresh and from the same cluster, else a read of the
+// one when it is fresh and from the cluster in use, else a read of the
 // cluster, cached; a stale one from the same cluster while the cluster is
 // unreachable. force reads the cluster whatever the cache holds, with no
 // stale fallback: the caller wants the cluster's answer now.
 func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
-	entry := v.entry
-	same := entry.HasCluster() && sameCluster(entry.Fingerprint, v.fp)
-	var at time.Time // when the cluster last confirmed entry, if same
-	if same && !force {
-		at = h.confirmedAt(v.host, entry)
-		if h.age(at) < h.Settings.Fresh {
-			h.debugf("%s: cache hit (age %s)", v.host, h.age(at).Round(time.Second))
-			return entry, nil
-		}
+	if !force && h.fresh(v) {
+		h.debugf("%s: cache hit (age %s)", v.host, h.age(v.entry.FetchedAt).Round(time.Second))
+		h.publish(v, credentialOf(v.entry), v.entry.FetchedAt)
+		return v.entry, nil
 	}
-	// Parallel pushes start many gets at once: one reads the cluster while
-	// the others wait, then answer from what it cached. The wait and the
-	// read share the operation's deadline.
-	var base *keyring.Entry // the entry as read under the lock
-	var baseOK bool
-	if release := h.lock(v.host, time.Until(v.deadline)); release != nil {
-		defer release()
-		if e, ok, err := h.Cache.Get(v.host); err == nil {
-			if ok && !force && e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && h.age(h.confirmedAt(v.host, e)) < h.Settings.Fresh {
+	if v.unlock == nil {
+		// Parallel pushes start many gets at once: one reads the cluster
+		// while the others wait, then answer from what it cached. A get
+		// that waited out the whole deadline reads the cluster itself.
+		if v.unlock = h.lock(v.host, h.Settings.Timeout); v.unlock != nil {
+			h.load(v)
+			if !force && h.fresh(v) {
 				h.debugf("%s: cached by a concurrent get", v.host)
-				return e, nil
+				h.publish(v, credentialOf(v.entry), v.entry.FetchedAt)
+				return v.entry, nil
 			}
-			base, baseOK = &e, ok
+		} else if h.Lock != nil && h.Cache != nil {
+			h.debugf("%s: the lock stayed busy for %s: reading the cluster without it", v.host, h.Settings.Timeout)
 		}
 	}
-	// When a stale answer could stand in, a cluster that says at once that
-	// it is stopped saves the read (the companion's start); otherwise the
-	// read tells, and a running cluster sees one connection, not two.
-	staleOK := same && !force && h.age(at) < h.Settings.MaxStale
-	var creds idpbuilder.Credentials
-	var err error
-	if r, ok := v.src.(refuser); ok && staleOK && time.Until(v.deadline) > 0 {
-		ctx, cancel := context.WithDeadline(context.Background(), v.deadline)
-		err = r.Refused(ctx)
-		cancel()
+	stale := v.entry
+	staleOK := func() bool {
+		return !force && stale.HasCluster() && v.cur != nil && sameCluster(stale.Fingerprint, v.fp()) && h.age(stale.FetchedAt) < h.Settings.MaxStale
 	}
-	if err == nil {
-		creds, err = h.read(v)
+	// A cluster that says at once that it is stopped saves the read (the
+	// companion's start) when a stale answer can stand in.
+	if staleOK() && v.cur.Refused(context.Background()) {
+		h.debugf("%s: the API server at %s refuses connections: answering from a cache entry of age %s", v.host, v.cur.Loopback, h.age(stale.FetchedAt).Round(time.Second))
+		return stale, nil
+	}
+	creds, id, err := h.read(v)
+	if id != nil {
+		v.cur = id
 	}
 	if err != nil {
-		if staleOK && errors.Is(err, idpbuilder.ErrUnreachable) {
-			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(at).Round(time.Second))
-			return entry, nil
+		if staleOK() && errors.Is(err, idpbuilder.ErrUnreachable) {
+			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(stale.FetchedAt).Round(time.Second))
+			if id != nil && !reflect.DeepEqual(stale.Cluster, id) && h.Cache != nil {
+				// The kubeconfig was touched, the cluster is the same: the
+				// next get need not ask the companion to tell.
+				_ = h.write(v.host, func(e *keyring.Entry) {
+					if sameCluster(e.Fingerprint, id.Fingerprint) {
+						e.Cluster = id
+					}
+				})
+			}
+			return stale, nil
 		}
 		return keyring.Entry{}, err
 	}
-	fp := v.fp
-	if creds.Fingerprint != "" {
-		if creds.Fingerprint != v.fp {
-			// The kubeconfig reader and client-go disagree on the cluster:
-			// cache under what was really contacted, so the next get reads
-			// again rather than answer for the wrong cluster.
-			h.debugf("%s: the secret was read from another cluster (fingerprint %.12s) than the kubeconfig names for context %q (%.12s); the next get reads it again",
-				v.host, creds.Fingerprint, v.src.Context(), v.fp)
-		}
-		fp = creds.Fingerprint
+	fp := id.Fingerprint
+	ans := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: fp, FetchedAt: h.now(), Cluster: id}
+	if h.Cache == nil {
+		return ans, nil
 	}
-	fresh := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: fp, FetchedAt: h.now()}
-	if h.Cache != nil {
-		if base == nil {
-			// Unlocked: re-read just before writing, to keep what another
-			// process wrote meanwhile.
-			v.writeErr = h.write(v.host, func(e *keyring.Entry) { h.cacheAnswer(v.host, e, fresh) })
-		} else {
-			// Under the lock every other writer waits: what was read after
-			// taking it is still what the keyring holds.
-			v.writeErr = h.apply(v.host, *base, baseOK, func(e *keyring.Entry) { h.cacheAnswer(v.host, e, fresh) })
+	v.writeErr = h.write(v.host, func(e *keyring.Entry) {
+		e.Username, e.Secret, e.Fingerprint, e.FetchedAt, e.Cluster = ans.Username, ans.Secret, ans.Fingerprint, ans.FetchedAt, ans.Cluster
+		if l := e.Login; l != nil && !sameCluster(l.Fingerprint, fp) {
+			h.debugf("%s: credentials for user %s stored by 'docker login' for another cluster (recreated?): dropped", v.host, l.Username)
+			e.Login = nil
 		}
-		if v.writeErr != nil {
-			h.debugf("%s: not cached: %v", v.host, v.writeErr)
+		if l := e.Login; l != nil && l.Unverified && sameCluster(l.Fingerprint, fp) {
+			// A login stored while the cluster could not be compared:
+			// the cluster's own credential follows the cluster from now
+			// on; any other is a login the user meant.
+			if sameCredential(l.Username, l.Secret, ans.Username, ans.Secret) {
+				e.Login = nil
+			} else {
+				verified := *l
+				verified.Unverified = false
+				e.Login = &verified
+			}
 		}
+		v.entry = e.Clone()
+	})
+	if v.writeErr != nil {
+		// No Secret Service (SSH, WSL, CI): the hot tier is the cache.
+		h.debugf("%s: not cached in the OS keyring: %v", v.host, v.writeErr)
+		v.entry = ans
 	}
-	return fresh, nil
+	if v.entry.Login == nil || !sameCluster(v.entry.Login.Fingerprint, fp) {
+		h.publish(v, credentialOf(ans), ans.FetchedAt)
+	}
+	return ans, nil
 }
 
-// cacheAnswer puts ans, just read from the cluster, into e. When e already
-// holds the same answer from the same cluster, e is left as it is and only
-// the fetch time is recorded, outside the keyring, so the keyring is not
-// written. Otherwise, or when the record cannot be written, e's cluster
-// answer is replaced under a new revision; the rest of e stays.
-func (h *Helper) cacheAnswer(host string, e *keyring.Entry, ans keyring.Entry) {
-	if h.Fetched != nil && e.Revision != "" && e.HasCluster() && sameCluster(e.Fingerprint, ans.Fingerprint) &&
-		e.Username == ans.Username && e.Secret == ans.Secret {
-		err := h.Fetched.Put(host, fetchtime.Record{Fingerprint: ans.Fingerprint, Revision: e.Revision, FetchedAt: ans.FetchedAt})
-		if err == nil {
-			h.debugf("%s: the cluster's answer is unchanged: fetch time recorded, keyring not written", host)
-			return
-		}
-		h.debugf("%s: fetch time not recorded (%v): writing the keyring entry instead", host, err)
-	}
-	e.Username, e.Secret, e.Fingerprint, e.FetchedAt = ans.Username, ans.Secret, ans.Fingerprint, ans.FetchedAt
-	e.Revision = newRevision()
+// fresh reports whether v's entry holds a fresh answer of the cluster in use.
+func (h *Helper) fresh(v *view) bool {
+	e := v.entry
+	return v.cur != nil && e.HasCluster() && sameCluster(e.Fingerprint, v.fp()) && h.age(e.FetchedAt) < h.Settings.Fresh
 }
 
-// read reads the secret with what is left of the operation's deadline.
-func (h *Helper) read(v *view) (idpbuilder.Credentials, error) {
-	if time.Until(v.deadline) <= 0 {
-		// The lock's holder is reading the same cluster and has not
-		// finished: the cluster is slow or down.
-		return idpbuilder.Credentials{}, fmt.Errorf("%w: no time left to read secret %s/%s from context %q: another get held the lock for the whole %s (%s); is the idpbuilder cluster running?",
-			idpbuilder.ErrUnreachable, v.reg.Namespace, v.reg.Secret, v.src.Context(), config.EnvTimeout, h.Settings.Timeout)
+func credentialOf(e keyring.Entry) keyring.Credential {
+	return keyring.Credential{Username: e.Username, Secret: e.Secret, Fingerprint: e.Fingerprint}
+}
+
+// read reads the secret with a deadline of its own: a get that waited for
+// another get's read and ran out of time still gets a whole read.
+func (h *Helper) read(v *view) (idpbuilder.Credentials, *clusterid.ID, error) {
+	ref := v.reg.SecretRef().WithDefaults()
+	if h.Settings.Timeout <= 0 {
+		return idpbuilder.Credentials{}, nil, fmt.Errorf("%w: %s is %s, which leaves no time to read secret %s/%s", idpbuilder.ErrUnreachable, config.EnvTimeout, h.Settings.Timeout, ref.Namespace, ref.Name)
 	}
-	h.debugf("%s: reading secret %s/%s from context %q", v.host, v.reg.Namespace, v.reg.Secret, v.src.Context())
-	ctx, cancel := context.WithDeadline(context.Background(), v.deadline)
+	h.debugf("%s: reading secret %s/%s", v.host, ref.Namespace, ref.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), h.Settings.Timeout)
 	defer cancel()
-	return v.src.ReadSecret(ctx, v.reg.SecretRef())
+	creds, id, err := h.Source.ReadSecret(ctx, v.reg.Kubeconfig, v.reg.Context, ref)
+	if err == nil && id == nil {
+		err = fmt.Errorf("the read of secret %s/%s did not say which cluster answered", ref.Namespace, ref.Name)
+	}
+	if err == nil && creds.Fingerprint != "" && creds.Fingerprint != id.Fingerprint {
+		err = fmt.Errorf("the read of secret %s/%s gave two fingerprints for one cluster", ref.Namespace, ref.Name)
+	}
+	return creds, id, err
 }
 
 // RefreshResult says what Refresh did, for the user; it never holds the
@@ -433,17 +474,17 @@ func (h *Helper) Refresh(host string) (RefreshResult, error) {
 		return RefreshResult{}, fmt.Errorf("%s: %w", host, ErrNotOurs)
 	}
 	res := RefreshResult{Host: host}
-	v, err := h.open(host, reg)
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", host, err)
-	}
-	res.Context = v.src.Context()
-	res.Override = h.login(v) != nil
+	v := h.open(host, reg, h.inputs(reg))
+	defer v.close()
 	e, err := h.fromCluster(v, true)
+	if v.cur != nil {
+		res.Context = v.cur.Context
+	}
 	if err != nil {
 		return res, err
 	}
 	res.Username = e.Username
+	res.Override = h.login(v) != nil
 	if h.Cache == nil {
 		res.CacheErr = fmt.Errorf("caching is off (%s)", config.EnvNoCache)
 	} else {
@@ -455,37 +496,35 @@ func (h *Helper) Refresh(host string) (RefreshResult, error) {
 // Add is docker's store (`docker login`). The cluster's own credentials
 // stay a cluster entry, which follows the next recreate or password
 // change; anything else is kept as the Login of the cluster in use, and
-// dropped once another cluster is.
+// dropped once another cluster is. When the cluster cannot be read to
+// compare, the login is kept unverified, and compared on the next read.
 func (h *Helper) Add(c *credentials.Credentials) error {
 	host, reg, ok := h.Table.Lookup(c.ServerURL)
 	if !ok {
 		return fmt.Errorf("%q is not an idpbuilder registry, so its credentials are not stored here; use docker-credential-idpbuilder in credHelpers for idpbuilder registries only, not as credsStore", c.ServerURL)
 	}
-	v, err := h.open(host, reg)
-	if err != nil {
-		return h.storeErr(host, err)
-	}
-	if h.isClusterAnswer(v, c.Username, c.Secret) {
-		h.debugf("%s: 'docker login' stored the cluster's own credentials: nothing to keep, the entry follows the cluster", host)
-		if h.Cache != nil {
-			// The user just logged in with the cluster's credentials: an
-			// earlier login no longer stands.
-			if err := h.update(host, v.deadline, func(e *keyring.Entry) { e.Login = nil }); err != nil {
-				h.debugf("%s: could not drop an earlier login: %v", host, err)
-			}
-		}
-		return nil
-	}
-	return h.keepLogin(v, c.Username, c.Secret)
-}
-
-// storeErr is why a store failed when the cluster cannot be found: with
-// caching off that is the first thing to fix.
-func (h *Helper) storeErr(host string, err error) error {
 	if h.Cache == nil {
 		return errNoCache(host)
 	}
-	return fmt.Errorf("cannot store credentials for %s: they are kept for the cluster they belong to, and it cannot be found: %w", host, err)
+	v := h.open(host, reg, h.inputs(reg))
+	defer v.close()
+	isCluster, err := h.isClusterAnswer(v, c.Username, c.Secret)
+	if err != nil && v.cur == nil {
+		return fmt.Errorf("cannot store credentials for %s: they are kept for the cluster they belong to, and it cannot be found: %w", host, err)
+	}
+	if isCluster {
+		h.debugf("%s: 'docker login' stored the cluster's own credentials: nothing to keep, the entry follows the cluster", host)
+		// The user just logged in with the cluster's credentials: an
+		// earlier login no longer stands.
+		if err := h.update(host, v, func(e *keyring.Entry) { e.Login = nil }); err != nil {
+			h.debugf("%s: could not drop an earlier login: %v", host, err)
+		}
+		return nil
+	}
+	if err != nil {
+		h.debugf("%s: the cluster cannot be read to compare (%v): the login is kept, and compared on the next read", host, err)
+	}
+	return h.keepLogin(v, c.Username, c.Secret, err != nil)
 }
 
 func errNoCache(host string) error {
@@ -493,35 +532,35 @@ func errNoCache(host string) error {
 }
 
 // keepLogin stores user and secret as the Login of the cluster in use.
-func (h *Helper) keepLogin(v *view, user, secret string) error {
+func (h *Helper) keepLogin(v *view, user, secret string, unverified bool) error {
 	if h.Cache == nil {
 		return errNoCache(v.host)
 	}
-	login := keyring.Credential{Username: user, Secret: secret, Fingerprint: v.fp, StoredAt: h.now()}
-	err := h.update(v.host, v.deadline, func(e *keyring.Entry) {
+	login := keyring.Credential{Username: user, Secret: secret, Fingerprint: v.fp(), StoredAt: h.now(), Unverified: unverified}
+	err := h.update(v.host, v, func(e *keyring.Entry) {
 		e.Login = &login
+		e.Cluster = v.cur // what tells the next get, with no read, that it is in use
 		delete(e.Users, keyring.UserKey(user))
 	})
 	if err != nil {
 		return fmt.Errorf("cannot store credentials for %s: %w; passwords are never written to a file", v.host, err)
 	}
-	h.debugf("%s: credentials for user %s kept for the cluster of context %q until 'docker logout %s' or that cluster is recreated", v.host, user, v.src.Context(), v.host)
+	h.debugf("%s: credentials for user %s kept for the cluster of context %q until 'docker logout %s' or that cluster is recreated", v.host, user, v.cur.Context, v.host)
 	return nil
 }
 
 // isClusterAnswer reports whether user and secret are the cluster's
-// credentials: the cached answer of the same cluster (any age), else what
-// the cluster says now. When the cluster cannot be read, they are not.
-func (h *Helper) isClusterAnswer(v *view, user, secret string) bool {
-	if e := v.entry; e.HasCluster() && sameCluster(e.Fingerprint, v.fp) && sameCredential(e.Username, e.Secret, user, secret) {
-		return true
+// credentials: the cached answer of the cluster in use (any age), else
+// what the cluster says now; err when it cannot be read.
+func (h *Helper) isClusterAnswer(v *view, user, secret string) (bool, error) {
+	if e := v.entry; v.cur != nil && e.HasCluster() && sameCluster(e.Fingerprint, v.fp()) && sameCredential(e.Username, e.Secret, user, secret) {
+		return true, nil
 	}
 	e, err := h.fromCluster(v, true)
 	if err != nil {
-		h.debugf("%s: the cluster cannot be read to compare (%v)", v.host, err)
-		return false
+		return false, err
 	}
-	return sameCredential(e.Username, e.Secret, user, secret)
+	return sameCredential(e.Username, e.Secret, user, secret), nil
 }
 
 // Delete is docker's erase (`docker logout`): it removes the login and the
@@ -535,7 +574,7 @@ func (h *Helper) Delete(serverURL string) error {
 	if h.Cache == nil {
 		return nil
 	}
-	err := h.update(host, h.deadline(), func(e *keyring.Entry) {
+	err := h.update(host, nil, func(e *keyring.Entry) {
 		e.Login = nil
 		e.ClearCluster()
 	})

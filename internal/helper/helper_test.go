@@ -23,7 +23,7 @@ var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 func newTestHelper(cache *fakes.Cache, kc *fakes.Cluster) *Helper {
 	h := &Helper{
 		Table:    config.DefaultTable("/nonexistent/config.json"),
-		Resolve:  func(string, string) (Cluster, error) { return kc, nil },
+		Source:   fakes.Source{Cluster: kc},
 		Settings: config.DefaultSettings(),
 		Now:      func() time.Time { return now },
 	}
@@ -31,6 +31,16 @@ func newTestHelper(cache *fakes.Cache, kc *fakes.Cluster) *Helper {
 		h.Cache = cache
 	}
 	return h
+}
+
+// withID gives e the ID of cluster when it was written for it: the
+// kubeconfig has not changed since. Entries of other clusters have none.
+func withID(e keyring.Entry, cluster *fakes.Cluster) keyring.Entry {
+	if e.Fingerprint == cluster.FP || e.Login != nil && e.Login.Fingerprint == cluster.FP {
+		id := cluster.ID()
+		e.Cluster = &id
+	}
+	return e
 }
 
 var errDown = fmt.Errorf("%w: connection refused", idpbuilder.ErrUnreachable)
@@ -73,7 +83,7 @@ func TestGetDecisionTable(t *testing.T) {
 		{name: "forbidden is not masked by the cache", entry: cachedEntry("fp1", time.Hour, "cached"), clusterErr: errors.New("forbidden"), wantErr: "forbidden", wantReads: 1},
 		{name: "a login of this cluster answers", entry: withLogin(cachedEntry("fp1", time.Hour, "cached"), "fp1"), wantSecret: "mine", wantLogin: true},
 		{name: "a login of this cluster answers with the cluster down", entry: withLogin(nil, "fp1"), clusterErr: errDown, wantSecret: "mine", wantLogin: true},
-		{name: "a login of another cluster is dropped", entry: withLogin(nil, "old-cluster"), wantSecret: "from-cluster", wantReads: 1, wantPuts: 1, wantDeletes: 1},
+		{name: "a login of another cluster is dropped", entry: withLogin(nil, "old-cluster"), wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
 		{name: "a login of another cluster is dropped, fresh cluster answer", entry: withLogin(cachedEntry("fp1", time.Minute, "cached"), "old-cluster"), wantSecret: "cached", wantPuts: 1},
 		{name: "a login of another cluster is not served when the cluster is down", entry: withLogin(nil, "old-cluster"), clusterErr: errDown, wantErr: "connection refused", wantReads: 1, wantPuts: 0, wantDeletes: 1},
 		{name: "an old-format override is re-read", entry: &keyring.Entry{Username: "me", Secret: "mine", FetchedAt: now.Add(-time.Minute)}, wantSecret: "from-cluster", wantReads: 1, wantPuts: 1},
@@ -84,11 +94,11 @@ func TestGetDecisionTable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
+			cluster := &fakes.Cluster{FP: "fp1", Creds: clusterCreds, SecretErr: tt.clusterErr}
 			if tt.entry != nil {
-				cache.Entries[host] = *tt.entry
+				cache.Entries[host] = withID(*tt.entry, cluster)
 			}
 			cache.Err = tt.cacheErr
-			cluster := &fakes.Cluster{FP: "fp1", Creds: clusterCreds, SecretErr: tt.clusterErr}
 			h := newTestHelper(cache, cluster)
 
 			user, secret, err := h.Get("https://" + host + "/v2/")

@@ -1,24 +1,29 @@
 package helper
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fetchtime"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
 // FromEnvironment wires the production helper: settings from the
-// environment, the registry table from the config file, the OS keyring, and
-// resolve for the clusters (callers that need the settings first, such as
-// docker-credential-idpbuilder for the companion resolver, pass nil and set Resolve after).
+// environment, the registry table from the config file, the kernel
+// keyring's hot tier and the OS keyring, and source for the clusters.
 // Diagnostics go to stderr only when debugging is on.
-func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resolver) (*Helper, error) {
+func FromEnvironment(getenv func(string) string, stderr io.Writer, source Source) (*Helper, error) {
 	settings, err := config.SettingsFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -26,7 +31,7 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 	debugf := func(string, ...any) {}
 	if settings.Debug {
 		debugf = func(format string, args ...any) {
-			fmt.Fprintf(stderr, cli.Name+": debug: "+format+"\n", args...)
+			fmt.Fprintln(stderr, cli.Name+": debug: "+printable(fmt.Sprintf(format, args...)))
 		}
 	}
 	path, err := config.DefaultPath(getenv)
@@ -37,28 +42,24 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 	if err != nil {
 		return nil, err
 	}
-	h := &Helper{
-		Table:    table,
-		Resolve:  resolve,
-		Settings: settings,
-		Debugf:   debugf,
-	}
+	h := &Helper{Table: table, Source: source, Settings: settings, Getenv: getenv, Debugf: debugf}
 	if settings.NoCache {
 		debugf("caching is off (%s)", config.EnvNoCache)
-	} else {
-		h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
+		return h, nil
 	}
+	h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
+	// Keys are scoped by the table: a second table (another user's
+	// config, a test's) never reads this one's answers.
+	scope := sha256.Sum256([]byte(path))
+	h.Hot = keyring.NewHot(hex.EncodeToString(scope[:6]))
 	if dir, err := lockfile.Dir(getenv); err == nil {
-		if h.Cache != nil {
-			// Fetch times live beside the locks, in the same folder of
-			// the user's (tmpfs under XDG_RUNTIME_DIR).
-			h.Fetched = fetchtime.New(dir)
-		}
 		h.Lock = func(host string, timeout time.Duration) func() {
-			release, err := lockfile.Acquire(filepath.Join(dir, lockfile.FileName(host)), timeout)
+			release, err := lockfile.AcquireInPrivateDir(filepath.Join(dir, lockfile.FileName(host)), timeout)
 			if err != nil {
-				// Go on unlocked: slower under contention, never wrong.
-				debugf("%s: no lock (%v)", host, err)
+				if timeout > 0 {
+					// Go on unlocked: slower under contention, never wrong.
+					debugf("%s: no lock (%v)", host, err)
+				}
 				return nil
 			}
 			return release
@@ -67,14 +68,43 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, resolve Resol
 	return h, nil
 }
 
-// ResolverOf turns a resolver that returns a concrete cluster type (the
-// companion's client, or the client-go reader) into a Resolver.
-func ResolverOf[C Cluster](resolve func(kubeconfigPath, context string) (C, error)) Resolver {
-	return func(kubeconfigPath, context string) (Cluster, error) {
-		c, err := resolve(kubeconfigPath, context)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+// printable escapes control characters: debug lines carry what users and
+// clients sent (a user name with a NUL, a host with an escape sequence),
+// and a terminal must not act on them.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
 	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// Resolved is a cluster resolved in this process (the companion's, with
+// client-go).
+type Resolved interface {
+	ID() clusterid.ID
+	ReadSecret(ctx context.Context, ref idpbuilder.SecretRef) (idpbuilder.Credentials, error)
+}
+
+// Resolving is the Source of a process that links client-go: resolve, then
+// read, with the ID of what was resolved also when the read fails.
+type Resolving[C Resolved] func(kubeconfig, context string) (C, error)
+
+func (resolve Resolving[C]) ReadSecret(ctx context.Context, kubeconfig, context string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error) {
+	c, err := resolve(kubeconfig, context)
+	if err != nil {
+		return idpbuilder.Credentials{}, nil, err
+	}
+	id := c.ID()
+	creds, err := c.ReadSecret(ctx, ref)
+	return creds, &id, err
 }
