@@ -63,6 +63,9 @@ func Acquire(path string, timeout time.Duration) (release func(), err error) {
 		return nil, err
 	}
 	deadline := time.Now().Add(timeout)
+	// Sixty-four gets waiting on one read must not keep two cores busy
+	// polling: the wait doubles up to 50 ms.
+	wait := time.Millisecond
 	for {
 		ok, err := tryLock(f)
 		if err != nil {
@@ -76,7 +79,8 @@ func Acquire(path string, timeout time.Duration) (release func(), err error) {
 			f.Close()
 			return nil, ErrTimeout
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(min(wait, time.Until(deadline)+time.Millisecond))
+		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
 
