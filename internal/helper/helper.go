@@ -177,35 +177,50 @@ type hotAnswer struct {
 	Secret   string        `json:"s"`
 	Cluster  *clusterid.ID `json:"c"`
 	At       time.Time     `json:"at"`
+	Stale    bool          `json:"stale,omitempty"`
 }
 
+// hotHit answers from the hot tier: a fresh answer of the cluster in use,
+// or a stale one (within the stale limit) when that cluster's loopback API
+// server refuses connections, as a stopped kind cluster's does, so a
+// `docker build` that asks every helper pays no D-Bus call for ours.
 func (h *Helper) hotHit(host, inputs string) (hotAnswer, bool) {
 	var a hotAnswer
 	if h.Hot == nil {
 		return a, false
 	}
 	payload, ok := h.Hot.Get(host)
-	if !ok || json.Unmarshal(payload, &a) != nil || a.Username == "" {
+	if !ok || json.Unmarshal(payload, &a) != nil || a.Username == "" || !a.Cluster.Unchanged(inputs) {
 		return a, false
 	}
-	if h.age(a.At) >= h.Settings.Fresh || !a.Cluster.Unchanged(inputs) {
-		return a, false
+	switch age := h.age(a.At); {
+	case age < h.Settings.Fresh:
+		h.debugf("%s: cache hit (hot tier, age %s)", host, age.Round(time.Second))
+		return a, true
+	case age < h.Settings.MaxStale && a.Stale && a.Cluster.Refused(context.Background()):
+		h.debugf("%s: the API server at %s refuses connections: answering from the hot tier, age %s", host, a.Cluster.Loopback, age.Round(time.Second))
+		return a, true
 	}
-	h.debugf("%s: cache hit (hot tier, age %s)", host, h.age(a.At).Round(time.Second))
-	return a, true
+	return a, false
 }
 
-// publish puts get's answer into the hot tier; only under the lock, after
-// the entry it comes from was read under it.
-func (h *Helper) publish(v *view, c keyring.Credential, at time.Time) {
+// publish puts get's answer into the hot tier, for as long as it could be
+// served: only under the lock, after the entry it comes from was read
+// under it. stale says whether it may stand in while the cluster is down
+// (a cluster answer; a login needs no cluster).
+func (h *Helper) publish(v *view, c keyring.Credential, at time.Time, stale bool) {
 	if h.Hot == nil || v.unlock == nil || v.cur == nil {
 		return
 	}
-	ttl := h.Settings.Fresh - h.age(at)
+	limit := h.Settings.Fresh
+	if stale {
+		limit = max(limit, h.Settings.MaxStale)
+	}
+	ttl := limit - h.age(at)
 	if ttl < time.Second {
 		return
 	}
-	payload, err := json.Marshal(hotAnswer{Username: c.Username, Secret: c.Secret, Cluster: v.cur, At: at})
+	payload, err := json.Marshal(hotAnswer{Username: c.Username, Secret: c.Secret, Cluster: v.cur, At: at, Stale: stale})
 	if err == nil {
 		err = h.Hot.Set(v.host, payload, ttl)
 	}
@@ -296,7 +311,7 @@ func (h *Helper) answer(v *view) (keyring.Credential, error) {
 	}
 	if l := h.login(v); l != nil {
 		h.debugf("%s: answering with the credentials stored by 'docker login' for user %s", v.host, l.Username)
-		h.publish(v, *l, h.now())
+		h.publish(v, *l, h.now(), false)
 		return *l, nil
 	}
 	e, err := h.fromCluster(v, false)
@@ -339,7 +354,7 @@ func (h *Helper) login(v *view) *keyring.Credential {
 func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	if !force && h.fresh(v) {
 		h.debugf("%s: cache hit (age %s)", v.host, h.age(v.entry.FetchedAt).Round(time.Second))
-		h.publish(v, credentialOf(v.entry), v.entry.FetchedAt)
+		h.publish(v, credentialOf(v.entry), v.entry.FetchedAt, true)
 		return v.entry, nil
 	}
 	if v.unlock == nil {
@@ -350,7 +365,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 			h.load(v)
 			if !force && h.fresh(v) {
 				h.debugf("%s: cached by a concurrent get", v.host)
-				h.publish(v, credentialOf(v.entry), v.entry.FetchedAt)
+				h.publish(v, credentialOf(v.entry), v.entry.FetchedAt, true)
 				return v.entry, nil
 			}
 		} else if h.Lock != nil && h.Cache != nil {
@@ -365,6 +380,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	// companion's start) when a stale answer can stand in.
 	if staleOK() && v.cur.Refused(context.Background()) {
 		h.debugf("%s: the API server at %s refuses connections: answering from a cache entry of age %s", v.host, v.cur.Loopback, h.age(stale.FetchedAt).Round(time.Second))
+		h.publish(v, credentialOf(stale), stale.FetchedAt, true)
 		return stale, nil
 	}
 	creds, id, err := h.read(v)
@@ -418,7 +434,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 		v.entry = ans
 	}
 	if v.entry.Login == nil || !sameCluster(v.entry.Login.Fingerprint, fp) {
-		h.publish(v, credentialOf(ans), ans.FetchedAt)
+		h.publish(v, credentialOf(ans), ans.FetchedAt, true)
 	}
 	return ans, nil
 }

@@ -2,9 +2,8 @@ package helper
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -50,8 +49,9 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, source Source
 	h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
 	// Keys are scoped by the table: a second table (another user's
 	// config, a test's) never reads this one's answers.
-	scope := sha256.Sum256([]byte(path))
-	h.Hot = keyring.NewHot(hex.EncodeToString(scope[:6]))
+	scope := fnv.New64a()
+	scope.Write([]byte(path))
+	h.Hot = keyring.NewHot(strconv.FormatUint(scope.Sum64(), 36))
 	if dir, err := lockfile.Dir(getenv); err == nil {
 		h.Lock = func(host string, timeout time.Duration) func() {
 			release, err := lockfile.AcquireInPrivateDir(filepath.Join(dir, lockfile.FileName(host)), timeout)

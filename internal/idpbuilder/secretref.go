@@ -2,7 +2,6 @@ package idpbuilder
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -57,18 +56,37 @@ func (r SecretRef) String() string {
 	return fmt.Sprintf("%s/%s (password key %s, %s)", r.Namespace, r.Name, r.PasswordKey, user)
 }
 
-var (
-	// dnsLabel is a Kubernetes namespace name (RFC 1123 label).
-	dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	// dnsSubdomain is a Kubernetes object name (RFC 1123 subdomain).
-	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-	// secretKey is what the API server accepts as a key of a secret's data.
-	secretKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
-)
+// isLabel reports whether s is an RFC 1123 label: lower-case letters,
+// digits and '-', starting and ending with a letter or digit. (Hand-written:
+// a package-level regexp costs every start of the program docker runs.)
+func isLabel(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') })
+}
+
+// isSubdomain reports whether s is an RFC 1123 subdomain: labels joined by dots.
+func isSubdomain(s string) bool {
+	for label := range strings.SplitSeq(s, ".") {
+		if !isLabel(label) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSecretKey reports whether s is what the API server accepts as a key of
+// a secret's data (without the length and dot rules).
+func isSecretKey(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_')
+	})
+}
 
 // CheckNamespace reports whether s can name a namespace.
 func CheckNamespace(s string) error {
-	if len(s) > 63 || !dnsLabel.MatchString(s) {
+	if len(s) > 63 || !isLabel(s) {
 		return fmt.Errorf("%q is not a namespace name (lower-case letters, digits and '-', at most 63)", s)
 	}
 	return nil
@@ -76,7 +94,7 @@ func CheckNamespace(s string) error {
 
 // CheckObjectName reports whether s can name a secret.
 func CheckObjectName(s string) error {
-	if len(s) > 253 || !dnsSubdomain.MatchString(s) {
+	if len(s) > 253 || !isSubdomain(s) {
 		return fmt.Errorf("%q is not an object name (lower-case letters, digits, '-' and '.', at most 253)", s)
 	}
 	return nil
@@ -84,7 +102,7 @@ func CheckObjectName(s string) error {
 
 // CheckSecretKey reports whether s can be a key of a secret's data.
 func CheckSecretKey(s string) error {
-	if len(s) > 253 || !secretKey.MatchString(s) || s == "." || s == ".." {
+	if len(s) > 253 || !isSecretKey(s) || s == "." || s == ".." {
 		return fmt.Errorf("%q is not a secret key (letters, digits, '-', '_' and '.', at most 253)", s)
 	}
 	return nil

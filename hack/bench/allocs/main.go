@@ -23,7 +23,7 @@ func main() {
 		res := testing.Benchmark(func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				h, err := helper.FromEnvironment(os.Getenv, os.Stderr, helper.ResolverOf(companion.Resolver(os.Getenv, nil)))
+				h, err := helper.FromEnvironment(os.Getenv, os.Stderr, &companion.Client{})
 				if err != nil {
 					b.Fatal(err)
 				}
