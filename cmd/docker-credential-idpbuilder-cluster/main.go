@@ -6,6 +6,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 
@@ -17,7 +18,20 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	stderr := os.Stderr
+	// client-go gives an exec credential plugin the process's stderr and
+	// logs there with klog, and a plugin that fails may print anything,
+	// its token included: read-secret's stderr reaches docker's or git's in
+	// debug mode, the others' a terminal or a CI log. So os.Stderr is the
+	// null device for the whole process, and the commands write their own
+	// diagnostics to the real one, given to them here.
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		os.Stderr = null
+	} else {
+		fmt.Fprintf(stderr, "%s: cannot open %s for the exec plugins' output: %v\n", companion.Program, os.DevNull, err)
+		os.Exit(exitError)
+	}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, stderr, os.Getenv))
 }
 
 const (
@@ -70,4 +84,4 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 func printVersion(stdout, _ io.Writer) { version.Get().Write(stdout, companion.Program) }
 
 // clusterSource reads secrets in this process, with client-go.
-var clusterSource = helper.Resolving[*secrets.Cluster](secrets.Resolve)
+func clusterSource() helper.Source { return helper.Resolving[*secrets.Cluster](secrets.Resolve) }

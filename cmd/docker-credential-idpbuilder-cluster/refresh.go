@@ -98,7 +98,7 @@ func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writ
 			fmt.Fprintf(stdout, "recorded %s in %s\n", recorded, path)
 		}
 	}
-	h, err := helper.FromEnvironment(getenv, stderr, clusterSource)
+	h, err := helper.FromEnvironment(getenv, stderr, clusterSource())
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitError
