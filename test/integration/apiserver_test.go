@@ -27,6 +27,8 @@ type fakeAPI struct {
 	reads    atomic.Int64
 	// delay holds every answer, to make concurrent callers overlap.
 	delay time.Duration
+	// down makes every answer 503, as an API server that is not up.
+	down atomic.Bool
 }
 
 func newFakeAPI(t *testing.T, password string) *fakeAPI {
@@ -37,6 +39,10 @@ func newFakeAPI(t *testing.T, password string) *fakeAPI {
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if f.down.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
