@@ -51,10 +51,24 @@ type Stamp struct {
 	Inode uint64 `json:"ino,omitempty"`
 }
 
-// racyWindow: a file written this close to its stamp may be written again
-// within the file system's timestamp granularity (2 s on FAT) without its
-// stamp changing, so an ID holding one proves nothing until restamped.
-const racyWindow = 2 * time.Second
+// A file written this close before it was stamped may be written again
+// within the same tick of the file system's clock without its stamp
+// changing, so an ID holding one proves nothing until restamped: 50 ms
+// where timestamps carry fractions of a second (Linux's file clock ticks
+// every 1 to 10 ms), 2 s where they are whole seconds (FAT, some network
+// file systems).
+const (
+	racyFine   = 50 * time.Millisecond
+	racyCoarse = 2 * time.Second
+)
+
+func (id *ID) racy(ns int64) bool {
+	window := racyFine
+	if ns%int64(time.Second) == 0 {
+		window = racyCoarse
+	}
+	return ns >= id.At.Add(-window).UnixNano()
+}
 
 // Inputs is everything besides the files' contents that chooses the
 // kubeconfig files and context: the table's kubeconfig and context, the
@@ -95,18 +109,28 @@ func stampOf(path string) Stamp {
 }
 
 // Unchanged reports whether a get with inputs would read the same cluster
-// as id: the same inputs and every file's stamp the same, none written
-// within racyWindow of being stamped. It proves nothing where a tool writes
-// a file keeping its size, times and inode (see RELIABILITY.md).
+// as id: Matches, and no file written so close before it was stamped that
+// a second write could have kept its stamp (see racy). It proves nothing
+// where a tool writes a file keeping its size, times and inode (README.md,
+// "The keyring").
 func (id *ID) Unchanged(inputs string) bool {
+	if !id.Matches(inputs) {
+		return false
+	}
+	for _, s := range id.Files {
+		if s.Size >= 0 && (id.racy(s.MTime) || id.racy(s.CTime)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether inputs and every file's stamp are as in id.
+func (id *ID) Matches(inputs string) bool {
 	if id == nil || id.Inputs != inputs || len(id.Files) == 0 {
 		return false
 	}
-	racy := id.At.Add(-racyWindow).UnixNano()
 	for _, s := range id.Files {
-		if s.Size >= 0 && (s.MTime >= racy || s.CTime >= racy) {
-			return false
-		}
 		if stampOf(s.Path) != s {
 			return false
 		}

@@ -129,6 +129,9 @@ type view struct {
 	// while unknown.
 	cur    *clusterid.ID
 	unlock func()
+	// start is when the operation began: an entry written after it, while
+	// this one waited for the lock, is as new as any read it could make.
+	start time.Time
 	// writeErr says why the cluster's answer read by this operation was
 	// not cached.
 	writeErr error
@@ -151,7 +154,7 @@ func (v *view) close() {
 // open reads the entry with the host's lock when it is free at once: the
 // hot tier may be written only from what was read under it.
 func (h *Helper) open(host string, reg config.Registry, inputs string) *view {
-	v := &view{host: host, reg: reg, inputs: inputs, unlock: h.lock(host, 0)}
+	v := &view{host: host, reg: reg, inputs: inputs, unlock: h.lock(host, 0), start: time.Now()}
 	h.load(v)
 	return v
 }
@@ -165,8 +168,9 @@ func (h *Helper) load(v *view) {
 			v.entry = e
 		}
 	}
-	if v.cur == nil && v.entry.Cluster.Unchanged(v.inputs) {
-		v.cur = v.entry.Cluster
+	c := v.entry.Cluster
+	if v.cur == nil && (c.Unchanged(v.inputs) || c.Matches(v.inputs) && c.At.After(v.start)) {
+		v.cur = c
 	}
 }
 
