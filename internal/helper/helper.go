@@ -305,7 +305,9 @@ func (h *Helper) Get(serverURL string) (string, string, error) {
 }
 
 // answer is what get serves: the credentials `docker login` stored for the
-// cluster in use, else the cluster's own.
+// cluster in use, else the cluster's own. A login stored while the cluster
+// could not be read is compared with the cluster's answer first, when
+// there is one.
 func (h *Helper) answer(v *view) (keyring.Credential, error) {
 	if v.cur == nil {
 		// Which cluster is in use is known after a read only.
@@ -313,16 +315,44 @@ func (h *Helper) answer(v *view) (keyring.Credential, error) {
 			return keyring.Credential{}, err
 		}
 	}
-	if l := h.login(v); l != nil {
+	l := h.login(v)
+	var e keyring.Entry
+	var err error
+	if l == nil || l.Unverified {
+		if e, err = h.fromCluster(v, false); err == nil && v.entry.Login != nil && v.entry.Login.Unverified {
+			ans := e
+			if werr := h.update(v.host, v, func(e *keyring.Entry) { settleLogin(e, ans) }); werr == nil {
+				settleLogin(&v.entry, ans)
+			}
+		}
+		l = h.login(v)
+	}
+	if l != nil {
 		h.debugf("%s: answering with the credentials stored by 'docker login' for user %s", v.host, l.Username)
 		h.publish(v, *l, h.now(), false)
 		return *l, nil
 	}
-	e, err := h.fromCluster(v, false)
 	if err != nil {
 		return keyring.Credential{}, err
 	}
-	return keyring.Credential{Username: e.Username, Secret: e.Secret, Fingerprint: e.Fingerprint}, nil
+	return credentialOf(e), nil
+}
+
+// settleLogin compares an unverified login of the cluster of ans with the
+// cluster's answer ans: the cluster's own credential follows the cluster
+// from now on (the login goes); any other is a login the user meant.
+func settleLogin(e *keyring.Entry, ans keyring.Entry) {
+	l := e.Login
+	if l == nil || !l.Unverified || !sameCluster(l.Fingerprint, ans.Fingerprint) {
+		return
+	}
+	if sameCredential(l.Username, l.Secret, ans.Username, ans.Secret) {
+		e.Login = nil
+		return
+	}
+	verified := *l
+	verified.Unverified = false
+	e.Login = &verified
 }
 
 // login returns the entry's Login when it was stored for the cluster in
@@ -418,18 +448,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 			h.debugf("%s: credentials for user %s stored by 'docker login' for another cluster (recreated?): dropped", v.host, l.Username)
 			e.Login = nil
 		}
-		if l := e.Login; l != nil && l.Unverified && sameCluster(l.Fingerprint, fp) {
-			// A login stored while the cluster could not be compared:
-			// the cluster's own credential follows the cluster from now
-			// on; any other is a login the user meant.
-			if sameCredential(l.Username, l.Secret, ans.Username, ans.Secret) {
-				e.Login = nil
-			} else {
-				verified := *l
-				verified.Unverified = false
-				e.Login = &verified
-			}
-		}
+		settleLogin(e, ans)
 		v.entry = e.Clone()
 	})
 	if v.writeErr != nil {

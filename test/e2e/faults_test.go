@@ -160,6 +160,10 @@ current-context: kind-localdev
 	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A kubeconfig written this very moment is read again by the next
+	// get (clusterid's racy window, 50 ms): tests that count reads start
+	// past it, as a user's kubeconfig is.
+	time.Sleep(60 * time.Millisecond)
 	return path
 }
 
