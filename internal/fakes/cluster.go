@@ -35,6 +35,9 @@ type Cluster struct {
 
 	// Inputs, when set, is the ID's (clusterid.Inputs).
 	Inputs string
+	// Loopback is the ID's loopback API server address, probed by the
+	// helper when a stale answer could stand in.
+	Loopback string
 
 	mu   sync.Mutex
 	file string
@@ -79,7 +82,7 @@ func (c *Cluster) ID() clusterid.ID {
 		inputs = clusterid.Inputs("", "", func(string) string { return "" })
 	}
 	// Stamped "later" than now: the file is not within the racy window.
-	return clusterid.ID{Context: c.Context(), Server: "https://127.0.0.1:6443", Fingerprint: c.FP, Inputs: inputs,
+	return clusterid.ID{Context: c.Context(), Server: "https://127.0.0.1:6443", Fingerprint: c.FP, Inputs: inputs, Loopback: c.Loopback,
 		Files: clusterid.StampFiles([]string{c.file}), At: time.Now().Add(time.Minute)}
 }
 

@@ -79,12 +79,12 @@ func (h *Helper) GitStore(serverURL, username, password string) error {
 	if username == "" || password == "" {
 		return nil // nothing that could answer a later get
 	}
-	if h.Cache == nil {
-		return errNoCache(host)
-	}
 	v := h.open(host, reg, h.inputs(reg))
 	defer v.close()
 	if h.clusterInUse(v) == "" {
+		if h.Cache == nil {
+			return errNoCache(host)
+		}
 		_, err := h.fromCluster(v, false)
 		return fmt.Errorf("cannot store credentials for %s: they are kept for the cluster they belong to, and it cannot be found: %w", host, err)
 	}
@@ -100,6 +100,9 @@ func (h *Helper) GitStore(serverURL, username, password string) error {
 		h.debugf("%s: git stored a new password for the cluster's user %s", host, username)
 		return h.keepLogin(v, username, password, false)
 	}
+	if h.Cache == nil {
+		return errNoCache(host)
+	}
 	key := keyring.UserKey(username)
 	cred := keyring.Credential{Username: username, Secret: password, Fingerprint: v.fp(), StoredAt: h.now()}
 	err := h.update(host, v, func(e *keyring.Entry) {
@@ -107,6 +110,7 @@ func (h *Helper) GitStore(serverURL, username, password string) error {
 			e.Users = map[string]keyring.Credential{}
 		}
 		e.Users[key] = cred
+		e.Cluster = v.cur
 	})
 	if err != nil {
 		return fmt.Errorf("cannot store credentials for %s: %w; passwords are never written to a file", host, err)

@@ -101,10 +101,10 @@ func TestGitGetByUser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			if !tt.entry.Empty() {
-				cache.Entries[host] = tt.entry
-			}
 			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+			if !tt.entry.Empty() {
+				cache.Entries[host] = withID(tt.entry, kc)
+			}
 			h := newTestHelper(cache, kc)
 			u, p, err := h.GitGet(host, tt.user)
 			if tt.wantUser == "" {
@@ -155,10 +155,10 @@ func TestGitStore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
-			if !tt.entry.Empty() {
-				cache.Entries[host] = tt.entry
-			}
 			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+			if !tt.entry.Empty() {
+				cache.Entries[host] = withID(tt.entry, kc)
+			}
 			h := newTestHelper(cache, kc)
 			if err := h.GitStore(host, tt.user, tt.pw); err != nil {
 				t.Fatal(err)

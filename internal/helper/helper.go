@@ -309,23 +309,31 @@ func (h *Helper) Get(serverURL string) (string, string, error) {
 // could not be read is compared with the cluster's answer first, when
 // there is one.
 func (h *Helper) answer(v *view) (keyring.Credential, error) {
-	if v.cur == nil {
-		// Which cluster is in use is known after a read only.
-		if _, err := h.fromCluster(v, false); err != nil && v.cur == nil {
-			return keyring.Credential{}, err
-		}
-	}
-	l := h.login(v)
 	var e keyring.Entry
 	var err error
+	read := false
+	if v.cur == nil {
+		// Which cluster is in use is known after a read only.
+		e, err = h.fromCluster(v, false)
+		if err != nil && v.cur == nil {
+			return keyring.Credential{}, err
+		}
+		read = true
+	}
+	l := h.login(v)
 	if l == nil || l.Unverified {
-		if e, err = h.fromCluster(v, false); err == nil && v.entry.Login != nil && v.entry.Login.Unverified {
+		if !read {
+			e, err = h.fromCluster(v, false)
+		}
+		if err == nil && v.entry.Login != nil && v.entry.Login.Unverified {
 			ans := e
 			if werr := h.update(v.host, v, func(e *keyring.Entry) { settleLogin(e, ans) }); werr == nil {
 				settleLogin(&v.entry, ans)
 			}
 		}
-		l = h.login(v)
+		if l != nil {
+			l = h.login(v)
+		}
 	}
 	if l != nil {
 		h.debugf("%s: answering with the credentials stored by 'docker login' for user %s", v.host, l.Username)
@@ -417,6 +425,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 		h.publish(v, credentialOf(stale), stale.FetchedAt, true)
 		return stale, nil
 	}
+	known := v.cur != nil
 	creds, id, err := h.read(v)
 	if id != nil {
 		v.cur = id
@@ -424,7 +433,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	if err != nil {
 		if staleOK() && errors.Is(err, idpbuilder.ErrUnreachable) {
 			h.debugf("%s: cluster unreachable, answering from a cache entry of age %s", v.host, h.age(stale.FetchedAt).Round(time.Second))
-			if id != nil && !reflect.DeepEqual(stale.Cluster, id) && h.Cache != nil {
+			if !known && h.Cache != nil {
 				// The kubeconfig was touched, the cluster is the same: the
 				// next get need not ask the companion to tell.
 				_ = h.write(v.host, func(e *keyring.Entry) {
@@ -440,6 +449,7 @@ func (h *Helper) fromCluster(v *view, force bool) (keyring.Entry, error) {
 	fp := id.Fingerprint
 	ans := keyring.Entry{Username: creds.Username, Secret: creds.Password, Fingerprint: fp, FetchedAt: h.now(), Cluster: id}
 	if h.Cache == nil {
+		v.entry = ans
 		return ans, nil
 	}
 	v.writeErr = h.write(v.host, func(e *keyring.Entry) {
@@ -542,21 +552,23 @@ func (h *Helper) Add(c *credentials.Credentials) error {
 	if !ok {
 		return fmt.Errorf("%q is not an idpbuilder registry, so its credentials are not stored here; use docker-credential-idpbuilder in credHelpers for idpbuilder registries only, not as credsStore", c.ServerURL)
 	}
-	if h.Cache == nil {
-		return errNoCache(host)
-	}
 	v := h.open(host, reg, h.inputs(reg))
 	defer v.close()
 	isCluster, err := h.isClusterAnswer(v, c.Username, c.Secret)
 	if err != nil && v.cur == nil {
+		if h.Cache == nil {
+			return errNoCache(host)
+		}
 		return fmt.Errorf("cannot store credentials for %s: they are kept for the cluster they belong to, and it cannot be found: %w", host, err)
 	}
 	if isCluster {
 		h.debugf("%s: 'docker login' stored the cluster's own credentials: nothing to keep, the entry follows the cluster", host)
 		// The user just logged in with the cluster's credentials: an
 		// earlier login no longer stands.
-		if err := h.update(host, v, func(e *keyring.Entry) { e.Login = nil }); err != nil {
-			h.debugf("%s: could not drop an earlier login: %v", host, err)
+		if h.Cache != nil {
+			if err := h.update(host, v, func(e *keyring.Entry) { e.Login = nil }); err != nil {
+				h.debugf("%s: could not drop an earlier login: %v", host, err)
+			}
 		}
 		return nil
 	}

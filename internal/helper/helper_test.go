@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
@@ -36,11 +38,22 @@ func newTestHelper(cache *fakes.Cache, kc *fakes.Cluster) *Helper {
 // withID gives e the ID of cluster when it was written for it: the
 // kubeconfig has not changed since. Entries of other clusters have none.
 func withID(e keyring.Entry, cluster *fakes.Cluster) keyring.Entry {
-	if e.Fingerprint == cluster.FP || e.Login != nil && e.Login.Fingerprint == cluster.FP {
+	ofCluster := e.Fingerprint == cluster.FP || e.Login != nil && e.Login.Fingerprint == cluster.FP
+	for _, u := range e.Users {
+		ofCluster = ofCluster || u.Fingerprint == cluster.FP
+	}
+	if ofCluster {
 		id := cluster.ID()
 		e.Cluster = &id
 	}
 	return e
+}
+
+// sourceFunc is a Source made of a function.
+type sourceFunc func(ctx context.Context, kubeconfig, kctx string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error)
+
+func (f sourceFunc) ReadSecret(ctx context.Context, kubeconfig, kctx string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error) {
+	return f(ctx, kubeconfig, kctx, ref)
 }
 
 var errDown = fmt.Errorf("%w: connection refused", idpbuilder.ErrUnreachable)
@@ -141,17 +154,15 @@ func TestGetDecisionTable(t *testing.T) {
 func TestGetUnknownHostTouchesNothing(t *testing.T) {
 	cache := fakes.NewCache()
 	cluster := &fakes.Cluster{FP: "fp1"}
-	resolved := false
 	h := newTestHelper(cache, cluster)
-	h.Resolve = func(string, string) (Cluster, error) { resolved = true; return cluster, nil }
 	for _, addr := range []string{"quay.io", "gitea.cnoe.localtest.me", "gitea.cnoe.localtest.me:443", "https://index.docker.io/v1/", "not a host"} {
 		_, _, err := h.Get(addr)
 		if !credentials.IsErrCredentialsNotFound(err) {
 			t.Errorf("Get(%q) error = %v, want not-found", addr, err)
 		}
 	}
-	if cache.Gets != 0 || resolved || cluster.Reads() != 0 {
-		t.Fatalf("unknown hosts touched keyring (%d) or kubeconfig (%v) or cluster (%d)", cache.Gets, resolved, cluster.Reads())
+	if cache.Gets != 0 || cluster.Reads() != 0 {
+		t.Fatalf("unknown hosts touched keyring (%d) or cluster (%d)", cache.Gets, cluster.Reads())
 	}
 }
 
@@ -175,7 +186,8 @@ func TestClusterRecreatedGivesNewPassword(t *testing.T) {
 	if _, s, _ := h.Get(host); s != "old" {
 		t.Fatalf("first get = %q", s)
 	}
-	cluster.FP, cluster.Creds.Password = "ca-2", "new"
+	cluster.Recreate("ca-2")
+	cluster.Creds.Password = "new"
 	if _, s, err := h.Get(host); err != nil || s != "new" {
 		t.Fatalf("after recreate get = %q, %v; want new", s, err)
 	}
@@ -233,8 +245,8 @@ func TestStoreErrors(t *testing.T) {
 
 func TestRefreshForcesARead(t *testing.T) {
 	cache := fakes.NewCache()
-	cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}
 	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "developer"}}
+	cache.Entries[host] = withID(keyring.Entry{Username: "giteaAdmin", Secret: "old", Fingerprint: "fp1", FetchedAt: now}, cluster)
 	h := newTestHelper(cache, cluster)
 	res, err := h.Refresh(host)
 	if err != nil || !res.Cached || res.Username != "giteaAdmin" || res.Context != "kind-localdev" {
@@ -252,12 +264,12 @@ func TestList(t *testing.T) {
 	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 	h := newTestHelper(fakes.NewCache(), cluster)
 	h.Table.Registries["down.example:8443"] = config.Registry{Context: "gone"}
-	h.Resolve = func(_ string, ctx string) (Cluster, error) {
-		if ctx == "gone" {
-			return nil, errors.New("context gone not found")
+	h.Source = sourceFunc(func(ctx context.Context, kc, kctx string, ref idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error) {
+		if kctx == "gone" {
+			return idpbuilder.Credentials{}, nil, errors.New("context gone not found")
 		}
-		return cluster, nil
-	}
+		return fakes.Source{Cluster: cluster}.ReadSecret(ctx, kc, kctx, ref)
+	})
 	got, err := h.List()
 	if err != nil {
 		t.Fatal(err)
@@ -272,10 +284,14 @@ func TestConcurrentGetWaitsForTheLockHolder(t *testing.T) {
 	cluster := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "from-cluster"}}
 	h := newTestHelper(cache, cluster)
 	locked := 0
-	// While this get waited for the lock, another process filled the cache.
-	h.Lock = func(host string, _ time.Duration) func() {
+	// The lock is busy at first; while this get waited for it, another
+	// process filled the cache.
+	h.Lock = func(host string, timeout time.Duration) func() {
+		if timeout == 0 {
+			return nil
+		}
 		locked++
-		cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "by-the-other", Fingerprint: "fp1", FetchedAt: now}
+		cache.Entries[host] = withID(keyring.Entry{Username: "giteaAdmin", Secret: "by-the-other", Fingerprint: "fp1", FetchedAt: now}, cluster)
 		return func() {}
 	}
 	if _, s, err := h.Get(host); err != nil || s != "by-the-other" {

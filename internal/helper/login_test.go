@@ -3,6 +3,7 @@ package helper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/docker/docker-credential-helpers/credentials"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
@@ -47,6 +49,8 @@ func TestStoreKeepsOnlyWhatDiffersFromTheCluster(t *testing.T) {
 		wantReads  int
 		wantLogin  string // the Login's secret afterwards, "" for none
 		wantSecret string // the cluster part's secret afterwards
+		// wantUnverified: the login is kept to be compared on the next read.
+		wantUnverified bool
 	}{
 		{name: "the cached answer, however old", entry: ptr(clusterEntry("cluster-pw", 30*time.Hour)), user: "giteaAdmin", pw: "cluster-pw", wantSecret: "cluster-pw"},
 		{name: "the user name in another case", entry: ptr(clusterEntry("cluster-pw", time.Minute)), user: "GITEAADMIN", pw: "cluster-pw", wantSecret: "cluster-pw"},
@@ -57,18 +61,18 @@ func TestStoreKeepsOnlyWhatDiffersFromTheCluster(t *testing.T) {
 		{name: "another password is a login", entry: ptr(clusterEntry("cluster-pw", time.Minute)), user: "giteaAdmin", pw: "a-token", wantReads: 1, wantLogin: "a-token", wantSecret: "cluster-pw"},
 		{name: "another user is a login", user: "me", pw: "mine", wantReads: 1, wantLogin: "mine", wantSecret: "cluster-pw"},
 		{name: "a new login replaces the old", entry: &keyring.Entry{Login: oldLogin}, user: "me", pw: "new-login", wantReads: 1, wantLogin: "new-login", wantSecret: "cluster-pw"},
-		{name: "the cluster cannot be read: a login", clusterErr: errDown, user: "giteaAdmin", pw: "cluster-pw", wantReads: 1, wantLogin: "cluster-pw"},
-		{name: "the cluster cannot be read, a stale answer differs: a login", entry: ptr(clusterEntry("old-pw", time.Hour)), clusterErr: errDown, user: "giteaAdmin", pw: "typed", wantReads: 1, wantLogin: "typed", wantSecret: "old-pw"},
+		{name: "the cluster cannot be read: a login, unverified", clusterErr: errDown, user: "giteaAdmin", pw: "cluster-pw", wantReads: 1, wantLogin: "cluster-pw", wantUnverified: true},
+		{name: "the cluster cannot be read, a stale answer differs: a login, unverified", entry: ptr(clusterEntry("old-pw", time.Hour)), clusterErr: errDown, user: "giteaAdmin", pw: "typed", wantReads: 1, wantLogin: "typed", wantSecret: "old-pw", wantUnverified: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cache := fakes.NewCache()
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, SecretErr: tt.clusterErr}
 			if tt.entry != nil {
-				e := *tt.entry
+				e := withID(*tt.entry, kc)
 				e.Users = users
 				cache.Entries[host] = e
 			}
-			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, SecretErr: tt.clusterErr}
 			h := newTestHelper(cache, kc)
 			if err := h.Add(&credentials.Credentials{ServerURL: "https://" + host, Username: tt.user, Secret: tt.pw}); err != nil {
 				t.Fatalf("store: %v", err)
@@ -82,6 +86,8 @@ func TestStoreKeepsOnlyWhatDiffersFromTheCluster(t *testing.T) {
 				t.Errorf("a login was kept: %+v", got.Login)
 			case tt.wantLogin != "" && (got.Login == nil || got.Login.Secret != tt.wantLogin || got.Login.Username != tt.user || got.Login.Fingerprint != "fp1" || !got.Login.StoredAt.Equal(now)):
 				t.Errorf("login = %+v, want secret %q for %s of cluster fp1", got.Login, tt.wantLogin, tt.user)
+			case got.Login != nil && got.Login.Unverified != tt.wantUnverified:
+				t.Errorf("login unverified = %v, want %v", got.Login.Unverified, tt.wantUnverified)
 			}
 			if got.Secret != tt.wantSecret {
 				t.Errorf("cluster answer = %q, want %q", got.Secret, tt.wantSecret)
@@ -114,7 +120,8 @@ func TestDockerLoginWithNoFlagsChangesNothing(t *testing.T) {
 		t.Fatalf("store of get's answer changed the entry (%+v -> %+v), wrote %d times, read %d times", before, cache.Entries[host], cache.Puts-puts, kc.Reads())
 	}
 	// ... so the next recreate is followed.
-	kc.FP, kc.Creds.Password = "fp2", "recreated-pw"
+	kc.Recreate("fp2")
+	kc.Creds.Password = "recreated-pw"
 	if _, s, _ := h.Get(host); s != "recreated-pw" {
 		t.Fatalf("after the recreate get = %q", s)
 	}
@@ -123,9 +130,9 @@ func TestDockerLoginWithNoFlagsChangesNothing(t *testing.T) {
 func TestStoreNeedsTheCluster(t *testing.T) {
 	cache := fakes.NewCache()
 	h := newTestHelper(cache, nil)
-	h.Resolve = func(string, string) (Cluster, error) {
-		return nil, errors.New(`context "kind-localdev" not found in kubeconfig /home/u/.kube/config`)
-	}
+	h.Source = sourceFunc(func(context.Context, string, string, idpbuilder.SecretRef) (idpbuilder.Credentials, *clusterid.ID, error) {
+		return idpbuilder.Credentials{}, nil, errors.New(`context "kind-localdev" not found in kubeconfig /home/u/.kube/config`)
+	})
 	err := h.Add(&credentials.Credentials{ServerURL: host, Username: "me", Secret: "s3cr3t"})
 	if err == nil || !strings.Contains(err.Error(), "kind-localdev") || !strings.Contains(err.Error(), "cannot store") ||
 		strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "\n") {
@@ -156,7 +163,8 @@ func TestLoginBelongsToItsCluster(t *testing.T) {
 	if _, s, _ := h.Get(host); s != "doc-form-pw" {
 		t.Fatalf("get after login = %q", s)
 	}
-	kc.FP, kc.Creds.Password = "fp2", "recreated-pw"
+	kc.Recreate("fp2")
+	kc.Creds.Password = "recreated-pw"
 	if u, s, err := h.Get(host); err != nil || u != "giteaAdmin" || s != "recreated-pw" {
 		t.Fatalf("get after the recreate = %q %q %v", u, s, err)
 	}
@@ -215,12 +223,14 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 				dir := t.TempDir()
 				var once sync.Once
 				h.Lock = func(host string, timeout time.Duration) func() {
-					if kc.Reads() > 0 { // the store, while the get reads
+					if kc.Reads() > 0 && timeout > 0 { // the store waits while the get reads
 						once.Do(func() { close(storeWaiting) })
 					}
 					release, err := lockfile.Acquire(filepath.Join(dir, lockfile.FileName(host)), timeout)
 					if err != nil {
-						t.Errorf("lock: %v", err)
+						if timeout > 0 {
+							t.Errorf("lock: %v", err)
+						}
 						return nil
 					}
 					return release
@@ -252,7 +262,9 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 					t.Error(err)
 				}
 			}()
-			if s := <-got; s != "cluster-pw" {
+			// The get in flight answers either: the login landed while it
+			// read the cluster.
+			if s := <-got; s != "cluster-pw" && s != "landed-meanwhile" {
 				t.Fatalf("get = %q", s)
 			}
 			<-storeDone
@@ -274,96 +286,97 @@ func TestStoreDuringAGetIsKept(t *testing.T) {
 	}
 }
 
-// TestOneDeadlinePerGet (item 10): the lock wait and the cluster read share
-// IDPBUILDER_HELPER_TIMEOUT, counted from the start of the get.
-func TestOneDeadlinePerGet(t *testing.T) {
+// TestAWaiterReadsItself (issue 21): a get waits for another get's read at
+// most IDPBUILDER_HELPER_TIMEOUT; when the lock stays busy that long (the
+// holder is slow, or the machine is loaded), it reads the cluster itself
+// with a whole deadline of its own instead of failing the push.
+func TestAWaiterReadsItself(t *testing.T) {
 	const timeout = 400 * time.Millisecond
-	t.Run("a lock held past the deadline leaves no time for the read", func(t *testing.T) {
+	busy := func(gotTimeout *time.Duration) func(string, time.Duration) func() {
+		return func(_ string, d time.Duration) func() {
+			if d > 0 {
+				*gotTimeout = d
+				time.Sleep(d) // held by another get for the whole wait
+			}
+			return nil
+		}
+	}
+	t.Run("the lock busy for the whole deadline: the get reads", func(t *testing.T) {
 		kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 		h := newTestHelper(fakes.NewCache(), kc)
 		h.Settings.Timeout = timeout
 		var gotTimeout time.Duration
-		h.Lock = func(_ string, d time.Duration) func() {
-			gotTimeout = d
-			time.Sleep(d) // held by another get for the whole wait
-			return nil
+		h.Lock = busy(&gotTimeout)
+		var left time.Duration
+		kc.OnRead = func(ctx context.Context) { d, _ := ctx.Deadline(); left = time.Until(d) }
+		if _, s, err := h.Get(host); err != nil || s != "pw" || kc.Reads() != 1 {
+			t.Fatalf("get = %q, %v after %d reads; want the cluster's answer", s, err, kc.Reads())
 		}
-		start := time.Now()
-		_, _, err := h.Get(host)
-		if kc.Reads() != 0 || !errors.Is(err, idpbuilder.ErrUnreachable) || !strings.Contains(err.Error(), config.EnvTimeout) {
-			t.Fatalf("get = %v after %d reads; want no read and a deadline error", err, kc.Reads())
-		}
-		if gotTimeout > timeout || gotTimeout < timeout/2 {
-			t.Fatalf("the lock was given %s of a %s deadline", gotTimeout, timeout)
-		}
-		if elapsed := time.Since(start); elapsed > timeout+time.Second {
-			t.Fatalf("get took %s with a %s deadline", elapsed, timeout)
+		if gotTimeout != timeout || left < timeout*3/4 {
+			t.Fatalf("the lock wait was given %s and the read %s left, of %s each", gotTimeout, left, timeout)
 		}
 	})
-	t.Run("a stale answer of the same cluster is served then", func(t *testing.T) {
+	t.Run("the cluster down too: a stale answer of the same cluster", func(t *testing.T) {
+		kc := &fakes.Cluster{FP: "fp1", SecretErr: errDown}
 		cache := fakes.NewCache()
-		cache.Entries[host] = keyring.Entry{Username: "giteaAdmin", Secret: "stale-pw", Fingerprint: "fp1", FetchedAt: now.Add(-time.Hour)}
-		kc := &fakes.Cluster{FP: "fp1"}
+		cache.Entries[host] = withID(keyring.Entry{Username: "giteaAdmin", Secret: "stale-pw", Fingerprint: "fp1", FetchedAt: now.Add(-time.Hour)}, kc)
 		h := newTestHelper(cache, kc)
 		h.Settings.Timeout = timeout
-		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d); return nil }
-		if _, s, err := h.Get(host); err != nil || s != "stale-pw" || kc.Reads() != 0 {
+		var gotTimeout time.Duration
+		h.Lock = busy(&gotTimeout)
+		if _, s, err := h.Get(host); err != nil || s != "stale-pw" || kc.Reads() != 1 {
 			t.Fatalf("get = %q, %v after %d reads", s, err, kc.Reads())
 		}
 	})
-	t.Run("the read gets what the wait left", func(t *testing.T) {
+	t.Run("many waiters at once all answer", func(t *testing.T) {
 		kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
 		h := newTestHelper(fakes.NewCache(), kc)
 		h.Settings.Timeout = timeout
-		h.Lock = func(_ string, d time.Duration) func() { time.Sleep(d / 2); return func() {} }
-		var left time.Duration
-		kc.OnRead = func(ctx context.Context) {
-			deadline, ok := ctx.Deadline()
-			if !ok {
-				t.Error("the read has no deadline")
-			}
-			left = time.Until(deadline)
+		var gotTimeout time.Duration
+		var mu sync.Mutex
+		h.Lock = func(host string, d time.Duration) func() {
+			mu.Lock()
+			defer mu.Unlock()
+			return busy(&gotTimeout)(host, 0) // never had: every wait ends empty
 		}
-		if _, _, err := h.Get(host); err != nil {
-			t.Fatal(err)
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for range 16 {
+			wg.Go(func() {
+				if _, s, err := h.Get(host); err != nil || s != "pw" {
+					errs <- fmt.Errorf("get = %q, %v", s, err)
+				}
+			})
 		}
-		if left <= 0 || left > timeout*3/4 {
-			t.Fatalf("the read had %s left of %s after waiting half of it", left, timeout)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+	t.Run("no time at all: the setting is named, not a lock", func(t *testing.T) {
+		kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+		h := newTestHelper(nil, kc)
+		h.Settings.Timeout = 0
+		_, _, err := h.Get(host)
+		if err == nil || !strings.Contains(err.Error(), config.EnvTimeout+" is 0s") || strings.Contains(err.Error(), "lock") || kc.Reads() != 0 {
+			t.Fatalf("get with a zero timeout = %v after %d reads", err, kc.Reads())
 		}
 	})
 }
 
-// TestCacheKeyedByTheClusterRead (item 4): the companion says which cluster
-// it read; the cache records that, so a disagreement with the kubeconfig
-// reader makes the next get read again instead of answering for the wrong
-// cluster.
-func TestCacheKeyedByTheClusterRead(t *testing.T) {
-	for _, tt := range []struct {
-		name, readFP, wantFP string
-		wantReads            int
-		wantDebug            bool
-	}{
-		{name: "the companion cannot tell", readFP: "", wantFP: "fp1", wantReads: 1},
-		{name: "they agree", readFP: "fp1", wantFP: "fp1", wantReads: 1},
-		{name: "they disagree", readFP: "client-go-fp", wantFP: "client-go-fp", wantReads: 2, wantDebug: true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			cache := fakes.NewCache()
-			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: tt.readFP}}
-			h := newTestHelper(cache, kc)
-			debug := debugTo(h)
-			for i := 0; i < 2; i++ {
-				if _, s, err := h.Get(host); err != nil || s != "pw" {
-					t.Fatalf("get = %q, %v", s, err)
-				}
-			}
-			if e := cache.Entries[host]; e.Fingerprint != tt.wantFP || kc.Reads() != tt.wantReads {
-				t.Fatalf("cached for %q after %d reads; want %q, %d", e.Fingerprint, kc.Reads(), tt.wantFP, tt.wantReads)
-			}
-			if got := strings.Contains(debug.String(), "read from another cluster"); got != tt.wantDebug {
-				t.Fatalf("debug output (want the disagreement said: %v):\n%s", tt.wantDebug, debug)
-			}
-		})
+// TestOneFingerprintPerReply: the companion's credentials and its cluster
+// ID come from one resolution; a reply where they differ is a bug, answered
+// with an error rather than cached under either.
+func TestOneFingerprintPerReply(t *testing.T) {
+	cache := fakes.NewCache()
+	kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw", Fingerprint: "other"}}
+	h := newTestHelper(cache, kc)
+	if _, _, err := h.Get(host); err == nil || !strings.Contains(err.Error(), "two fingerprints") {
+		t.Fatalf("get = %v", err)
+	}
+	if len(cache.Entries) != 0 {
+		t.Fatalf("cached %+v", cache.Entries)
 	}
 }
 
