@@ -52,11 +52,12 @@ func Resolve(kubeconfigPath, contextName string) (*Cluster, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfigPath
 	files := rules.GetLoadingPrecedence()
+	stamped := files
 	for _, source := range rules.MigrationRules {
-		files = append(files, source) // read instead of a missing destination
+		stamped = append(stamped, source) // read instead of a missing destination
 	}
 	at := time.Now()
-	stamps := clusterid.StampFiles(files)
+	stamps := clusterid.StampFiles(stamped)
 	c := &Cluster{files: files}
 	raw, err := rules.Load()
 	if err != nil {

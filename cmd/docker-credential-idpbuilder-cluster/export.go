@@ -93,7 +93,7 @@ func runExport(f exportFlags, stdout, stderr io.Writer, getenv func(string) stri
 		cli.UsageError(stderr, "export: --delete takes --name and the namespaces only (it removes what export recorded on the Secret)")
 		return exitUsage
 	}
-	err := quietly(func() error {
+	err := func() error {
 		c, err := secrets.Resolve(f.kubeconfig, f.context)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func runExport(f exportFlags, stdout, stderr io.Writer, getenv func(string) stri
 			return err
 		}
 		return ex.Apply(ctx, f.req)
-	})
+	}()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: export: %v\n", name, err)
 		return exitError

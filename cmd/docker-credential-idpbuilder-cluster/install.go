@@ -104,7 +104,7 @@ func installCommand() cli.Command {
 func runInstall(opts install.Options, stdout, stderr io.Writer, getenv func(string) string) int {
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
-		err = quietly(func() error { return in.Install(opts) })
+		err = in.Install(opts)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: install: %v\n", name, err)
@@ -129,7 +129,7 @@ func runUninstall(opts install.Options, stdout, stderr io.Writer, getenv func(st
 	in, err := newInstaller(getenv, stdout)
 	if err == nil {
 		// The cluster's part first: the table says where to look.
-		quietly(func() error { uninstallExports(getenv, in.Settings.Timeout, opts.DryRun, stdout); return nil })
+		uninstallExports(getenv, in.Settings.Timeout, opts.DryRun, stdout)
 		err = in.Uninstall(opts)
 	}
 	if err != nil {
@@ -172,7 +172,7 @@ func runStatus(opts status.Options, output string, stdout, stderr io.Writer, get
 	}
 	var rep status.Report
 	checker := &status.Checker{Installer: in, Exports: exportedLister(in.Settings.Timeout)}
-	err = quietly(func() (err error) { rep, err = checker.Run(opts); return err })
+	rep, err = checker.Run(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: status: %v\n", name, err)
 		return exitError

@@ -46,7 +46,8 @@ func TestRun(t *testing.T) {
 		{name: "export --delete with a service account", args: []string{"export", "--delete", "--namespace", "a", "--service-account", "b"}, wantCode: exitUsage, stderrHas: "--delete takes --name and the namespaces only"},
 		{name: "export without a cluster", args: []string{"export", "--namespace", "a"}, wantCode: exitError, stderrHas: "is the idpbuilder cluster created?"},
 		{name: "status bad output", args: []string{"status", "-o", "yaml"}, wantCode: exitUsage, stderrHas: "text or json"},
-		{name: "read-secret needs a context", args: []string{"read-secret"}, wantCode: exitUsage, stderrHas: "needs --context"},
+		{name: "read-secret with no context: kind-localdev, else the current one", args: []string{"read-secret"}, wantCode: exitError,
+			stdoutHas: `"error":"no context \"kind-localdev\" and no current context`},
 		{name: "read-secret without a cluster", args: []string{"read-secret", "--context", "kind-localdev"}, wantCode: exitError,
 			stdoutHas: `"error":"context \"kind-localdev\" not found`},
 	}

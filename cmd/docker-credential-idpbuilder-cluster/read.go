@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -58,42 +56,12 @@ func runReadSecret(args []string, _ io.Reader, stdout, stderr io.Writer, _ func(
 	if req.Timeout == 0 {
 		req.Timeout = config.DefaultSettings().Timeout
 	}
-	reply := readSecretQuietly(req.Kubeconfig, req.Context, ref, req.Timeout)
+	reply := readSecret(req.Kubeconfig, req.Context, ref, req.Timeout)
 	json.NewEncoder(stdout).Encode(reply)
 	if reply.Error != "" {
 		return exitError
 	}
 	return exitOK
-}
-
-// readSecretQuietly reads the secret with the process's stderr quiet (see
-// quietStderr); the reply carries the error, in words that hold no secret.
-func readSecretQuietly(kubeconfig, kubeContext string, ref idpbuilder.SecretRef, timeout time.Duration) companion.Reply {
-	restore, err := quietStderr()
-	if err != nil {
-		return companion.Reply{Error: err.Error()}
-	}
-	defer restore()
-	return readSecret(kubeconfig, kubeContext, ref, timeout)
-}
-
-// quietStderr points os.Stderr at the null device until restore is called.
-// client-go gives an exec credential plugin the process's stderr (os.Stderr
-// when it sets the plugin up) and logs there with klog, and a plugin that
-// fails may print anything, its token included: read-secret's stderr
-// reaches docker's or git's in debug mode, refresh's a terminal or a CI log.
-// The commands' own output goes to the writers they were given.
-func quietStderr() (restore func(), err error) {
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open %s for the exec plugin's output: %w", os.DevNull, err)
-	}
-	saved := os.Stderr
-	os.Stderr = null
-	return func() {
-		os.Stderr = saved
-		null.Close()
-	}, nil
 }
 
 func readSecret(kubeconfig, kubeContext string, ref idpbuilder.SecretRef, timeout time.Duration) companion.Reply {

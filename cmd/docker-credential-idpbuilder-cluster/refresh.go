@@ -107,12 +107,6 @@ func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writ
 		hosts = h.Table.Hosts()
 	}
 
-	restore, err := quietStderr()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return exitError
-	}
-	defer restore()
 	failed := false
 	var refreshed []string
 	for _, host := range hosts {

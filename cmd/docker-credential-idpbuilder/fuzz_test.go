@@ -2,10 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,20 +24,9 @@ import (
 // as the answer of a successful get, never in an error.
 const fuzzSecret = "fuzz-cluster-password-7f3a9c"
 
-type fuzzCluster struct{ err error }
-
-func (fuzzCluster) Context() string     { return "kind-localdev" }
-func (fuzzCluster) Fingerprint() string { return "fp-1" }
-func (c fuzzCluster) ReadSecret(context.Context, idpbuilder.SecretRef) (idpbuilder.Credentials, error) {
-	if c.err != nil {
-		return idpbuilder.Credentials{}, c.err
-	}
-	return idpbuilder.Credentials{Username: "giteaAdmin", Password: fuzzSecret}, nil
-}
-
 // fuzzHelper is the real helper.Helper over in-memory fakes; mode picks the
 // cluster's and the cache's behaviour.
-func fuzzHelper(mode byte) *helper.Helper {
+func fuzzHelper(mode byte, kubeconfig string) *helper.Helper {
 	cache := fakes.NewCache()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	switch mode % 4 {
@@ -63,12 +53,12 @@ func fuzzHelper(mode byte) *helper.Helper {
 		Cache:    cache,
 		Settings: config.DefaultSettings(),
 		Now:      func() time.Time { return now },
-		Resolve: func(kubeconfig, ctx string) (helper.Cluster, error) {
+		Source: helper.Resolving[*fakes.Cluster](func(_, ctx string) (*fakes.Cluster, error) {
 			if ctx == "kind-other" && mode&0x10 != 0 {
 				return nil, fmt.Errorf("context %q not found in kubeconfig /x: is the idpbuilder cluster created? (or pass --context)", ctx)
 			}
-			return fuzzCluster{err: clusterErr}, nil
-		},
+			return &fakes.Cluster{FP: "fp-1", Kubeconfig: kubeconfig, Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: fuzzSecret}, SecretErr: clusterErr}, nil
+		}),
 	}
 	if mode&0x20 != 0 {
 		h.Cache = nil
@@ -99,6 +89,11 @@ func FuzzProtocol(f *testing.F) {
 	f.Add(byte(1), byte(3), []byte(`{"ServerURL":"quay.io","Username":"u","Secret":"hunter2","Extra":{"x":[1,2]}}`))
 	f.Add(byte(1), byte(0x20), []byte(`{"Username":"u"}`))
 	f.Add(byte(0), byte(0x49), []byte("gitea.cnoe.localtest.me"))
+	// One kubeconfig file for every input: the fake cluster stamps it.
+	kubeconfig := filepath.Join(f.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte("fake"), 0o600); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, verb, mode byte, stdin []byte) {
 		action := []string{"get", "store", "erase", "list"}[verb%4]
 		if mode&0x40 != 0 && len(stdin) > 0 {
@@ -106,7 +101,7 @@ func FuzzProtocol(f *testing.F) {
 			// buffer, without keeping huge inputs in the corpus.
 			stdin = bytes.Repeat(stdin, 70000/len(stdin)+1)
 		}
-		h := fuzzHelper(mode)
+		h := fuzzHelper(mode, kubeconfig)
 		var out bytes.Buffer
 		err := credentials.HandleCommand(h, action, bytes.NewReader(stdin), &out)
 		echoed := bytes.Contains(stdin, []byte(fuzzSecret))

@@ -7,6 +7,8 @@ import (
 )
 
 func TestGitCommand(t *testing.T) {
+	// No companion to find: an installed one would read the real kubeconfig.
+	t.Setenv("PATH", t.TempDir())
 	env := map[string]string{
 		"IDPBUILDER_HELPER_CONFIG":   "/nonexistent/config.json",
 		"KUBECONFIG":                 "/nonexistent/kubeconfig",
@@ -30,8 +32,8 @@ func TestGitCommand(t *testing.T) {
 		{name: "unknown operation", args: []string{"git", "capabilities"}, stdin: "\x00"},
 		{name: "foreign host", args: []string{"git", "get"}, stdin: "protocol=https\nhost=github.com\n\n"},
 		{name: "malformed", args: []string{"git", "get"}, stdin: "host\n", wantCode: exitError, stderrHas: "malformed"},
-		{name: "our host without a cluster", args: []string{"git", "get"}, stdin: "protocol=https\nhost=gitea.cnoe.localtest.me:8443\n\n",
-			wantCode: exitError, stderrHas: "is the idpbuilder cluster created?"},
+		{name: "our host without the companion", args: []string{"git", "get"}, stdin: "protocol=https\nhost=gitea.cnoe.localtest.me:8443\n\n",
+			wantCode: exitError, stderrHas: "docker-credential-idpbuilder-cluster not found beside docker-credential-idpbuilder or on PATH"},
 		{name: "erase without a keyring", args: []string{"git", "erase"}, stdin: "protocol=https\nhost=gitea.cnoe.localtest.me:8443\nusername=u\npassword=hunter2\n\n"},
 		{name: "store without a keyring", args: []string{"git", "store"}, stdin: "protocol=https\nhost=gitea.cnoe.localtest.me:8443\nusername=u\npassword=hunter2\n\n",
 			wantCode: exitError, stderrHas: "passwords are never written to a file"},

@@ -9,6 +9,8 @@ import (
 )
 
 func TestRun(t *testing.T) {
+	// No companion to find: an installed one would read the real kubeconfig.
+	t.Setenv("PATH", t.TempDir())
 	env := map[string]string{
 		// Point everything at nothing: no test may reach a real config.
 		"IDPBUILDER_HELPER_CONFIG": "/nonexistent/config.json",
@@ -49,8 +51,10 @@ func TestRun(t *testing.T) {
 		{name: "store without username", args: []string{"store"}, stdin: `{"ServerURL":"gitea.cnoe.localtest.me:8443"}`, wantCode: exitError, stdoutHas: "no credentials username"},
 		{name: "store for foreign host", args: []string{"store"}, stdin: `{"ServerURL":"quay.io","Username":"u","Secret":"hunter2"}`, wantCode: exitError, stdoutHas: "not an idpbuilder registry"},
 		{name: "erase foreign host", args: []string{"erase"}, stdin: "quay.io", wantCode: exitError, wantStdout: "credentials not found in native keychain\n"},
-		{name: "our host without a cluster", args: []string{"get"}, stdin: "gitea.cnoe.localtest.me:8443", wantCode: exitError,
-			stdoutHas: "is the idpbuilder cluster created?"},
+		// The companion resolves the kubeconfig; none is beside this test
+		// (test/integration runs both programs).
+		{name: "our host without the companion", args: []string{"get"}, stdin: "gitea.cnoe.localtest.me:8443", wantCode: exitError,
+			stdoutHas: "docker-credential-idpbuilder-cluster not found beside docker-credential-idpbuilder or on PATH"},
 		{name: "bad duration", args: []string{"get"}, stdin: "quay.io", env: map[string]string{"IDPBUILDER_HELPER_TIMEOUT": "fast"}, wantCode: exitError,
 			stdoutHas: "IDPBUILDER_HELPER_TIMEOUT"},
 	}

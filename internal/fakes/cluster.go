@@ -33,6 +33,9 @@ type Cluster struct {
 	// can block a read there, or race another call against it.
 	OnRead func(ctx context.Context)
 
+	// Kubeconfig, when set, is the file the ID stamps; else the fake makes
+	// one of its own in the temporary folder.
+	Kubeconfig string
 	// Inputs, when set, is the ID's (clusterid.Inputs).
 	Inputs string
 	// Loopback is the ID's loopback API server address, probed by the
@@ -68,6 +71,9 @@ func (c *Cluster) Fingerprint() string { return c.FP }
 func (c *Cluster) ID() clusterid.ID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.file == "" && c.Kubeconfig != "" {
+		c.file = c.Kubeconfig
+	}
 	if c.file == "" {
 		f, err := os.CreateTemp("", "fake-kubeconfig-*")
 		if err != nil {

@@ -101,7 +101,7 @@ func newFixture(regs map[string]config.Registry) *fixture {
 	f.h = &helper.Helper{
 		Table:    &config.Table{Registries: regs},
 		Cache:    f.cache,
-		Resolve:  func(string, string) (helper.Cluster, error) { return f.cluster, nil },
+		Source:   fakes.Source{Cluster: f.cluster},
 		Settings: config.DefaultSettings(),
 		Debugf:   func(format string, args ...any) { f.debug.WriteString(format + "\n") },
 	}
@@ -179,12 +179,14 @@ func TestGetSharesTheCacheRules(t *testing.T) {
 		t.Fatalf("docker get = %q %q %v after %d reads", u, p, err, f.cluster.Reads())
 	}
 	// A recreated cluster: new fingerprint, new password, no stale answer.
-	f.cluster.FP, f.cluster.Creds.Password = "fp2", "recreated-pw"
+	f.cluster.Recreate("fp2")
+	f.cluster.Creds.Password = "recreated-pw"
 	if out, _ := f.serve(t, OpGet, req); out != "username=giteaAdmin\npassword=recreated-pw\n" {
 		t.Fatalf("after recreate get = %q", out)
 	}
 	// A cluster that cannot be read and no usable cache: an error for stderr.
-	f.cluster.FP, f.cluster.SecretErr = "fp3", idpbuilder.ErrUnreachable
+	f.cluster.Recreate("fp3")
+	f.cluster.SecretErr = idpbuilder.ErrUnreachable
 	if out, err := f.serve(t, OpGet, req); out != "" || err == nil {
 		t.Fatalf("get with the cluster down = %q, %v", out, err)
 	}
@@ -202,7 +204,8 @@ func TestStore(t *testing.T) {
 			t.Fatalf("entry after store = %+v", e)
 		}
 		// ... so it follows the next recreate.
-		f.cluster.FP, f.cluster.Creds.Password = "fp2", "new-pw"
+		f.cluster.Recreate("fp2")
+		f.cluster.Creds.Password = "new-pw"
 		if out, _ := f.serve(t, OpGet, req); !strings.Contains(out, "password=new-pw\n") {
 			t.Fatalf("get = %q", out)
 		}
@@ -256,7 +259,7 @@ func TestStore(t *testing.T) {
 		}
 		// After a recreate her password belongs to a Gitea that is gone.
 		f.serve(t, OpStore, alice+"password=alice-pw\n")
-		f.cluster.FP = "fp2"
+		f.cluster.Recreate("fp2")
 		if out, _ := f.serve(t, OpGet, alice); out != "" || len(f.cache.Entries[ours].Users) != 0 {
 			t.Fatalf("get for alice after a recreate = %q, entry %+v", out, f.cache.Entries[ours])
 		}
