@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 )
 
 // envActAs makes the test binary act as the companion program, so the real
@@ -62,8 +62,9 @@ func actAsCompanion(mode string, args []string) int {
 		json.NewEncoder(os.Stdout).Encode(r)
 		return code
 	}
-	ok := Reply{Username: "giteaAdmin", Password: "pw-" + req.Namespace + "-" + req.Secret,
-		Fingerprint: strings.Join([]string{req.Context, req.Kubeconfig, strconv.FormatInt(req.Timeout.Milliseconds(), 10)}, "|")}
+	fp := strings.Join([]string{req.Context, req.Kubeconfig, strconv.FormatInt(req.Timeout.Milliseconds(), 10)}, "|")
+	cluster := &clusterid.ID{Context: req.Context, Fingerprint: fp}
+	ok := Reply{Username: "giteaAdmin", Password: "pw-" + req.Namespace + "-" + req.Secret, Fingerprint: fp, Cluster: cluster}
 	switch mode {
 	case "ok":
 		return reply(ok, 0)
@@ -73,7 +74,10 @@ func actAsCompanion(mode string, args []string) int {
 	case "error":
 		return reply(Reply{Error: "secrets \"gitea-credential\" is forbidden: the user of context " + req.Context + " may not read it"}, 1)
 	case "unreachable":
-		return reply(Reply{Error: idpbuilder.ErrUnreachable.Error() + ": no answer from the API server", Unreachable: true}, 1)
+		return reply(Reply{Error: idpbuilder.ErrUnreachable.Error() + ": no answer from the API server", Unreachable: true, Cluster: cluster}, 1)
+	case "no-cluster":
+		ok.Cluster = nil
+		return reply(ok, 0)
 	case "silent-exit-1":
 		return 1
 	case "silent-exit-0":
@@ -111,7 +115,7 @@ func testClient(t *testing.T, mode string) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Client{Ref: kubeconfig.Ref{Context: "kind-localdev", Server: "https://127.0.0.1:6443", Kubeconfig: "/k/my config"}, Program: self}
+	return &Client{Program: self}
 }
 
 func TestReadSecretThroughTheProgram(t *testing.T) {
@@ -122,9 +126,12 @@ func TestReadSecretThroughTheProgram(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			start := time.Now()
-			creds, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
+			creds, id, err := c.ReadSecret(ctx, "/k/my config", "kind-localdev", idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if id == nil || id.Fingerprint != creds.Fingerprint || id.Context != "kind-localdev" {
+				t.Fatalf("cluster %+v: want the one the program resolved", id)
 			}
 			if took := time.Since(start); took > deadline {
 				t.Errorf("took %s", took)
@@ -159,8 +166,9 @@ func TestReadSecretFailures(t *testing.T) {
 		{"silent-exit-1", 5 * time.Second, []string{"gave no answer (exit status 1)", "IDPBUILDER_HELPER_DEBUG=1"}, false},
 		{"silent-exit-0", 5 * time.Second, []string{"gave no answer: run with IDPBUILDER_HELPER_DEBUG=1"}, false},
 		{"garbage", 5 * time.Second, []string{"gave no answer (exit status 2)"}, false},
-		{"hang", 500 * time.Millisecond, []string{`context "kind-localdev" at https://127.0.0.1:6443`, "no answer before the deadline"}, true},
-		{"hang-leaving-a-process", 500 * time.Millisecond, []string{"no answer before the deadline"}, true},
+		{"hang", 500 * time.Millisecond, []string{"no answer from " + Program + " reading secret gitea/gitea-credential before the deadline"}, true},
+		{"hang-leaving-a-process", 500 * time.Millisecond, []string{"before the deadline"}, true},
+		{"no-cluster", 5 * time.Second, []string{"answered without the cluster it read"}, false},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			c := testClient(t, tc.mode)
@@ -169,8 +177,11 @@ func TestReadSecretFailures(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
 			defer cancel()
 			start := time.Now()
-			creds, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
+			creds, id, err := c.ReadSecret(ctx, "/k/my config", "kind-localdev", idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			took := time.Since(start)
+			if tc.mode == "unreachable" && (id == nil || id.Context != "kind-localdev") {
+				t.Errorf("an unreachable reply lost its cluster: %+v", id)
+			}
 			if err == nil || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("got %+v, %v; want a one-line error", creds, err)
 			}
@@ -204,13 +215,13 @@ func TestReadSecretFailures(t *testing.T) {
 func TestReadSecretMissingProgram(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	for name, c := range map[string]*Client{
-		"not found":    {Ref: kubeconfig.Ref{Context: "kind-localdev"}},
-		"cannot start": {Ref: kubeconfig.Ref{Context: "kind-localdev"}, Program: filepath.Join(t.TempDir(), Program)},
+		"not found":    {},
+		"cannot start": {Program: filepath.Join(t.TempDir(), Program)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
+			_, _, err := c.ReadSecret(ctx, "/k/my config", "kind-localdev", idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if err == nil || !strings.Contains(err.Error(), Program) || !strings.Contains(err.Error(), "install both programs (go install github.com/cnoe-io/docker-credential-idpbuilder/cmd/...@latest)") {
 				t.Fatalf("err = %v; want one naming %s and how to install both programs", err, Program)
 			}

@@ -108,7 +108,7 @@ func TestReadSecretFromAnotherRelease(t *testing.T) {
 			t.Setenv(envRelease, tc.companion)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			creds, err := c.ReadSecret(ctx, idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
+			creds, _, err := c.ReadSecret(ctx, "", "kind-localdev", idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
 			if tc.want == "" {
 				if err != nil || creds.Password == "" {
 					t.Fatalf("got %+v, %v; want the credentials", creds, err)
