@@ -76,18 +76,18 @@ func canaryCases() []canaryCase {
 		{name: "a bad escape", kubeconfig: withUser("users:\n- name: u\n  user:\n    token: \"" + canary + "\\q\"\n"), want: "not valid YAML"},
 		// A name twice in one file: client-go prints the whole list.
 		{name: "two users of one name", kubeconfig: withUser(canaryUser + "- name: u\n  user:\n    username: a\n    password: " + canary + "\n" +
-			"- name: u\n  user:\n    client-certificate-data: " + cert + "\n    client-key-data: " + key + "\n"), want: `user name "u" appears twice`},
+			"- name: u\n  user:\n    client-certificate-data: " + cert + "\n    client-key-data: " + key + "\n"), want: "user, context or extension name appears twice"},
 		{name: "two clusters of one name", kubeconfig: func(server, ca, dir string) string {
 			return canaryCluster(server, ca) + "- name: c\n  cluster:\n    server: https://" + canary + ".example\n" + canaryContext + canaryUser
-		}, want: `cluster name "c" appears twice`},
+		}, want: "a cluster, user, context or extension name appears twice"},
 		{name: "two contexts of one name", kubeconfig: withUser("contexts:\n- name: kind-localdev\n  context: {cluster: c, user: u}\n- name: kind-localdev\n  context: {cluster: " + canary + ", user: u}\n" + canaryUser),
-			want: `context name "kind-localdev" appears twice`},
+			want: "context or extension name appears twice"},
 		{name: "no such context", kubeconfig: func(server, ca, dir string) string {
 			return canaryCluster(server, ca) + "contexts:\n- name: other\n  context: {cluster: c, user: u}\n" + canaryUser
 		}, want: "no current context"},
 		{name: "both CAs", kubeconfig: func(server, ca, dir string) string {
 			return canaryCluster(server, ca) + "    certificate-authority: ca.crt\n" + canaryContext + canaryUser
-		}, want: "sets both certificate-authority and certificate-authority-data"},
+		}, want: "it sets both a file and its *-data field"},
 		// client-go refuses what the reader accepts.
 		{name: "a token of the wrong type", kubeconfig: withUser("users:\n- name: u\n  user:\n    token: [" + canary + "]\n"), want: "field users.user.token has a value of the wrong type"},
 		{name: "a proxy URL that does not parse", kubeconfig: func(server, ca, dir string) string {

@@ -14,29 +14,17 @@ import (
 	"testing"
 
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 )
 
-// cannedConfig is a test-only seam: a ClientConfig whose transport answers
-// every request with one canned body, so the decoding of the API server's
-// answers is fuzzed without a network.
+// cannedConfig is a test-only seam: a transport that answers every
+// request with one canned body, so the decoding of the API server's answers
+// is fuzzed without a network.
 type cannedConfig struct {
 	status int
 	body   []byte
-}
-
-var _ clientcmd.ClientConfig = cannedConfig{}
-
-func (cannedConfig) RawConfig() (clientcmdapi.Config, error) { return clientcmdapi.Config{}, nil }
-func (cannedConfig) Namespace() (string, bool, error)        { return "", false, nil }
-func (cannedConfig) ConfigAccess() clientcmd.ConfigAccess    { return nil }
-
-func (c cannedConfig) ClientConfig() (*rest.Config, error) {
-	return &rest.Config{Host: "https://127.0.0.1:6443", Transport: c}, nil
 }
 
 func (c cannedConfig) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -49,8 +37,8 @@ func (c cannedConfig) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func cannedCluster(status int, body []byte) *Cluster {
-	return &Cluster{ref: kubeconfig.Ref{Context: "kind-localdev", Server: "https://127.0.0.1:6443", Fingerprint: "fp"},
-		clientConfig: cannedConfig{status: status, body: body}}
+	return &Cluster{ref: clusterid.ID{Context: "kind-localdev", Server: "https://127.0.0.1:6443", Fingerprint: "fp"},
+		cfg: &rest.Config{Host: "https://127.0.0.1:6443", Transport: cannedConfig{status: status, body: body}}}
 }
 
 func oneLine(t *testing.T, what string, err error) {

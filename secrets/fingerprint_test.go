@@ -9,13 +9,11 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/kubeconfig"
 )
 
 // TestReadSecretFingerprintIsWhatWasContacted: the fingerprint the read
-// returns is that of the configuration client-go used. It equals the
-// reader's for every kubeconfig both read alike, or every cache hit would be
-// lost; when the file changed between the two, it is the new one's.
+// returns is that of the configuration client-go used, which is the
+// resolved cluster's.
 func TestReadSecretFingerprintIsWhatWasContacted(t *testing.T) {
 	srv := apiServer(t, func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, secretJSON(map[string]string{"username": b64([]byte("giteaAdmin")), "password": b64([]byte("pw"))}))
@@ -56,8 +54,8 @@ func TestReadSecretFingerprintIsWhatWasContacted(t *testing.T) {
 		})
 	}
 
-	// The kubeconfig changes between the reader and client-go (a recreate
-	// writes a new CA while a get runs): the read reports what it used.
+	// The kubeconfig changes after it was resolved (a recreate writes a
+	// new CA while a get runs): the ID the helper keeps no longer matches.
 	path := filepath.Join(dir, "changing")
 	if err := os.WriteFile(path, []byte(clusterWith("    insecure-skip-tls-verify: true\n")), 0o600); err != nil {
 		t.Fatal(err)
@@ -66,18 +64,40 @@ func TestReadSecretFingerprintIsWhatWasContacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := c.ID()
+	if !id.Matches(id.Inputs) {
+		t.Fatalf("a fresh ID does not match its files: %+v", id)
+	}
 	if err := os.WriteFile(path, []byte(clusterWith("    certificate-authority-data: "+b64(caOf(srv))+"\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	creds, err := c.ReadSecret(context.Background(), idpbuilder.SecretRef{Namespace: "gitea", Name: "gitea-credential"})
-	if err != nil {
-		t.Fatal(err)
+	if id.Matches(id.Inputs) {
+		t.Fatal("the ID still matches a rewritten kubeconfig")
 	}
-	now, err := kubeconfig.Resolve(path, "", os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if creds.Fingerprint == c.Fingerprint() || creds.Fingerprint != now.Fingerprint {
-		t.Fatalf("read with %q; the reader said %q before the change, %q after", creds.Fingerprint, c.Fingerprint(), now.Fingerprint)
+}
+
+// TestFingerprintFormulaIsStable: the fingerprint keys every cached answer
+// and every login; these values are what every release has computed, so a
+// change of formula (which would drop every user's `docker login`) fails here.
+func TestFingerprintFormulaIsStable(t *testing.T) {
+	dir := t.TempDir()
+	ca := b64([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
+	for _, tt := range []struct{ cluster, want string }{
+		{"    server: https://127.0.0.1:6443\n    insecure-skip-tls-verify: true\n", "d61d9461152428cad71e3fa8a89ca32f"},
+		{"    server: https://127.0.0.1:6443\n    tls-server-name: example.com\n    certificate-authority-data: " + ca + "\n", "082ddd5e5dd7e246f0e54f02352d25fd"},
+	} {
+		path := filepath.Join(dir, "kubeconfig")
+		kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n" + tt.cluster +
+			"contexts:\n- name: kind-localdev\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: t}\n"
+		if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Resolve(path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Fingerprint() != tt.want {
+			t.Errorf("fingerprint %s, want %s (the formula every release keyed logins by)", c.Fingerprint(), tt.want)
+		}
 	}
 }

@@ -188,7 +188,7 @@ func (c *Cluster) notUsable(err error) error {
 	if c.ref.Context != "" {
 		what = fmt.Sprintf("kubeconfig context %q (%s)", c.ref.Context, strings.Join(named, string(os.PathListSeparator)))
 	}
-	return fmt.Errorf("%s is not usable: %s; 'kubectl config view' shows the file as client-go reads it", what, describeConfigError(msg))
+	return fmt.Errorf("%s is not usable: %s (kubectl prints client-go's own message, which may quote the file)", what, describeConfigError(msg))
 }
 
 var (

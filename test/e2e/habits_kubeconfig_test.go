@@ -159,7 +159,7 @@ func TestHabitsKubeconfigErrorsHoldNoSecret(t *testing.T) {
 		want             []string // in the one error line
 	}{
 		{"two users of one name", rigKubeconfig(t, filepath.Join(dir, "twice"), twice),
-			[]string{filepath.Join(dir, "twice"), `user name "u" appears twice`}},
+			[]string{filepath.Join(dir, "twice"), "user, context or extension name appears twice"}},
 		{"a proxy URL client-go refuses", proxy, []string{proxy, "proxy-url"}},
 		{"exec plugin fails printing the canary", rigKubeconfig(t, filepath.Join(dir, "fails"),
 			execUser(t, t.TempDir(), "echo "+canary+"\necho "+canary+" >&2\nexit 7\n")),
