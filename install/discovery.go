@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
@@ -161,10 +162,10 @@ func checkEndpoint(p idpbuilder.GiteaProvider, ep idpbuilder.Endpoint) error {
 	bad := func(want string) error {
 		return &idpbuilder.FieldError{Provider: p.ID(), Field: "status.endpoint", Value: p.Endpoint, Want: want}
 	}
-	if net.ParseIP(ep.Host) == nil && checkHostName(ep.Host) != nil {
+	if net.ParseIP(ep.Host) == nil && config.CheckHostName(ep.Host) != nil {
 		return bad("a URL whose host is a host name (letters, digits, '-', '_' and dots) or an IP address")
 	}
-	if ep.Port != "" && checkPort(ep.Port) != nil {
+	if ep.Port != "" && config.CheckPort(ep.Port) != nil {
 		return bad("a URL whose port is a port number (1-65535)")
 	}
 	return nil

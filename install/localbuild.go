@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
@@ -61,64 +59,15 @@ func validateLocalbuild(lb idpbuilder.Localbuild) error {
 		return fmt.Errorf("the Localbuild %s: spec.buildCustomization.%s is %q, which is not %s; nothing was written: correct the Localbuild (or recreate the cluster with idpbuilder)", lb.Name, field, value, want)
 	}
 	for _, f := range []struct{ field, value string }{{"host", lb.Host}, {"ingressHost", lb.IngressHost}} {
-		if f.value != "" && checkHostName(f.value) != nil {
+		if f.value != "" && config.CheckHostName(f.value) != nil {
 			return bad(f.field, f.value, "a host name (letters, digits, '-', '_' and dots)")
 		}
 	}
-	if lb.Port != "" && checkPort(lb.Port) != nil {
+	if lb.Port != "" && config.CheckPort(lb.Port) != nil {
 		return bad("port", lb.Port, "a port number (1-65535)")
 	}
 	if p := strings.ToLower(lb.Protocol); p != "" && p != "http" && p != "https" {
 		return bad("protocol", lb.Protocol, "http or https")
-	}
-	return nil
-}
-
-// checkHostName accepts what config.Normalize accepts as a bare host name
-// (no port, scheme or path) whose dot-separated labels are all non-empty,
-// so that no value reads as "." or ".." in a path.
-func checkHostName(h string) error {
-	n, err := config.Normalize(h)
-	if err != nil {
-		return err
-	}
-	if n != strings.ToLower(h) || strings.ContainsAny(h, ":[]") {
-		return fmt.Errorf("%q is not a bare host name", h)
-	}
-	if len(h) > 253 || slices.Contains(strings.Split(h, "."), "") {
-		return fmt.Errorf("%q has an empty label", h)
-	}
-	return nil
-}
-
-// checkPort accepts a port number 1-65535 written as Go writes it (no sign,
-// no leading zero), so one port has one spelling in the config keys.
-func checkPort(p string) error {
-	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
-		return fmt.Errorf("%q is not a port number (1-65535)", p)
-	}
-	return nil
-}
-
-// checkRegistry checks a normalised host[:port] before it names a folder or
-// a config key: the host part must be an IP literal or a host name with no
-// empty label, the port a number 1-65535.
-func checkRegistry(hostport string) error {
-	host, port := hostport, ""
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		host, port = h, p
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if net.ParseIP(host) == nil {
-		if err := checkHostName(host); err != nil {
-			return fmt.Errorf("registry %q: %w", hostport, err)
-		}
-	}
-	if port != "" {
-		if err := checkPort(port); err != nil {
-			return fmt.Errorf("registry %q: %w", hostport, err)
-		}
 	}
 	return nil
 }
@@ -134,9 +83,6 @@ func mergeHosts(found, extra []string) (hosts []string, explicit map[string]bool
 	explicit = map[string]bool{}
 	for _, r := range extra {
 		h, err := config.Normalize(r)
-		if err == nil {
-			err = checkRegistry(h)
-		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("--registry: %w", err)
 		}

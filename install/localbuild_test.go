@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
@@ -87,13 +88,13 @@ func TestInstallRefusesAHostileLocalbuild(t *testing.T) {
 
 func TestCheckRegistry(t *testing.T) {
 	for _, ok := range []string{"gitea.cnoe.localtest.me:8443", "ghcr.io", "127.0.0.1:5000", "[::1]:5000", "my_host:1"} {
-		if err := checkRegistry(ok); err != nil {
-			t.Errorf("checkRegistry(%q) = %v", ok, err)
+		if _, err := config.Normalize(ok); err != nil {
+			t.Errorf("Normalize(%q) = %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"..", "..:8443", ".", "a..b:1", "h:0", "h:65536", "h:08443", ".h"} {
-		if err := checkRegistry(bad); err == nil {
-			t.Errorf("checkRegistry(%q) accepted it", bad)
+		if _, err := config.Normalize(bad); err == nil {
+			t.Errorf("Normalize(%q) accepted it", bad)
 		}
 	}
 }

@@ -57,3 +57,22 @@ func TestRefreshRecordsAbsoluteKubeconfig(t *testing.T) {
 		t.Fatalf("the repaired table does not load: %v", err)
 	}
 }
+
+// TestRefreshRefusesWhatInstallRefuses (issue 21 item 5): `refresh
+// --registry` once recorded hosts install refuses, and export then wrote
+// them into the cluster's Secret. One validation (config.Normalize) now
+// serves every command: nothing is recorded.
+func TestRefreshRefusesWhatInstallRefuses(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	env := map[string]string{config.EnvConfig: cfgPath, config.EnvNoCache: "1", "HOME": t.TempDir()}
+	for _, bad := range []string{"..", ".:5000", "h:0", "h:99999", "h:08443", "a..b", ".h"} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"refresh", "--registry", bad, "--context", "kind-localdev"}, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+		if code != exitUsage || !strings.Contains(stderr.String(), "--registry") || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("refresh --registry %q: exit %d, stderr %q; want a one-line usage error", bad, code, stderr.String())
+		}
+		if _, err := os.Stat(cfgPath); err == nil {
+			t.Fatalf("refresh --registry %q wrote the table", bad)
+		}
+	}
+}
