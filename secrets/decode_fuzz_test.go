@@ -15,8 +15,8 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // cannedConfig is a test-only seam: a transport that answers every

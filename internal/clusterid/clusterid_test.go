@@ -82,7 +82,7 @@ func TestRacyWindow(t *testing.T) {
 		ns   time.Time
 		want bool
 	}{
-		{at.Add(-10 * time.Millisecond), true},             // fine times, inside 50 ms
+		{at.Add(-10 * time.Millisecond), true},              // fine times, inside 50 ms
 		{at.Add(-time.Second + 123*time.Nanosecond), false}, // fine times, outside
 		{at.Add(-time.Second), true},                        // whole seconds: 2 s
 		{at.Add(-3 * time.Second), false},

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
 // envActAs makes the test binary act as the companion program, so the real
