@@ -3,19 +3,21 @@ package keyring
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// hotPerm: everything for the possessor; view, read, write, search and
-// setattr for the user's other processes (those whose session keyring
-// does not link the user keyring, so do not possess the key); nothing for
-// the group or others. No link: the key stays in the user keyring only.
-// (The kernel's values: possessor bits 0x3f000000, user bits 0x00ff0000
-// with view 0x01, read 0x02, write 0x04, search 0x08, setattr 0x20.)
-const hotPerm = 0x3f000000 | 0x002f0000
+// hotPerm: everything for the possessor (the process that makes the key);
+// view, read and search for the user's other processes, which need not
+// possess it (a session keyring that does not link the user keyring), so
+// they can read and invalidate it; nothing for the group or others, and
+// no link or setattr for anyone but the possessor. (The kernel's values:
+// possessor bits 0x3f000000, user bits 0x00ff0000 with view 0x01, read
+// 0x02, search 0x08.)
+const hotPerm = 0x3f000000 | 0x000b0000
 
 // Hot is the hot tier: a copy of a cached answer in the user's kernel
 // keyring (a "user" key in @u, see RELIABILITY.md for why not the
@@ -51,24 +53,32 @@ func (h Hot) Get(host string) (payload []byte, ok bool) {
 	}
 }
 
-// Set stores payload for host until ttl passes. The key gets a placeholder
-// (a user key cannot be empty) and its permissions before the payload goes
-// in, so a key whose permissions could not be set never holds a secret;
-// the timeout comes last, since the kernel drops it when a key's payload
-// is replaced, and a key left without one is cleared.
+// Set stores payload for host until ttl passes. The key is made in this
+// thread's own keyring, where no other thread or process can reach it (the
+// user's may only view it), given its permissions and timeout there, and
+// only then linked into the user keyring, where it displaces the host's
+// old key in one step: no reader sees a key half made. It also works
+// where this process does not possess the user keyring (a systemd system
+// service, a container's own session keyring): a key made there directly
+// would get only the user's view bit, and setperm would be refused.
 func (h Hot) Set(host string, payload []byte, ttl time.Duration) error {
-	desc := h.prefix + host
-	id, err := unix.AddKey("user", desc, []byte{'-'}, unix.KEY_SPEC_USER_KEYRING)
+	// Keyrings are credentials, which Linux keeps per thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	id, err := unix.AddKey("user", h.prefix+host, payload, unix.KEY_SPEC_THREAD_KEYRING)
 	if err == nil {
 		err = unix.KeyctlSetperm(id, hotPerm)
 	}
 	if err == nil {
-		_, err = unix.AddKey("user", desc, payload, unix.KEY_SPEC_USER_KEYRING)
+		_, err = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, int(max(ttl.Round(time.Second)/time.Second, 1)), 0, 0)
 	}
 	if err == nil {
-		if _, err = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, int(max(ttl.Round(time.Second)/time.Second, 1)), 0, 0); err != nil {
-			unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
-		}
+		_, err = unix.KeyctlInt(unix.KEYCTL_LINK, id, unix.KEY_SPEC_USER_KEYRING, 0, 0)
+	}
+	if id > 0 {
+		// The user keyring's link is the one that counts; without it
+		// (an error above) the key is gone with this unlink.
+		unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_THREAD_KEYRING, 0, 0)
 	}
 	if err != nil {
 		return fmt.Errorf("kernel keyring: %w", err)

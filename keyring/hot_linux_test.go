@@ -2,14 +2,17 @@ package keyring
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,8 +102,13 @@ func TestHotPermissionsAreTheUsersAlone(t *testing.T) {
 
 func TestHotExpires(t *testing.T) {
 	h := testHot(t)
-	if err := h.Set("ttl.example", []byte("short"), time.Second); err != nil {
-		t.Fatal(err)
+	for _, set := range []struct {
+		host string
+		ttl  time.Duration
+	}{{"ttl.example", time.Second}, {"again.example", time.Second}, {"again.example", time.Minute}} {
+		if err := h.Set(set.host, []byte(set.host), set.ttl); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, ok := h.Get("ttl.example"); !ok {
 		t.Fatal("no hit right after Set")
@@ -109,12 +117,50 @@ func TestHotExpires(t *testing.T) {
 	if _, ok := h.Get("ttl.example"); ok {
 		t.Fatal("hit after the key's timeout")
 	}
-	// An update in place sets the timeout again.
-	if err := h.Set("ttl.example", []byte("again"), time.Minute); err != nil {
+	if got, ok := h.Get("again.example"); !ok || string(got) != "again.example" {
+		t.Fatalf("a second Set did not set the timeout again: Get = %q, %v", got, ok)
+	}
+}
+
+// TestHotWithoutPossession re-runs this test binary, as the same user, in
+// a new anonymous session keyring that does not link the user keyring, as
+// a systemd system service or a container runtime gives one: it possesses
+// none of the user's keys, yet reads, writes and clears them.
+func TestHotWithoutPossession(t *testing.T) {
+	if scope := os.Getenv("HOT_TEST_NO_POSSESSION"); scope != "" {
+		runtime.LockOSThread() // a session keyring is a thread's credential
+		if _, _, e := unix.Syscall(unix.SYS_KEYCTL, unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0); e != 0 {
+			t.Fatalf("join an anonymous session keyring: %v", e)
+		}
+		h := NewHot(scope)
+		if got, ok := h.Get("parent.example"); !ok || string(got) != "from the parent" {
+			t.Errorf("Get of the parent's key = %q, %v", got, ok)
+		}
+		if err := h.Set("child.example", []byte("from the child"), time.Minute); err != nil {
+			t.Errorf("Set: %v", err)
+		}
+		if _, perm := describe(t, h, "child.example"); perm != hotPerm {
+			t.Errorf("key permissions %#x, want %#x", perm, hotPerm)
+		}
+		if err := h.Clear("parent.example"); err != nil {
+			t.Errorf("Clear: %v", err)
+		}
+		return
+	}
+	h := testHot(t)
+	if err := h.Set("parent.example", []byte("from the parent"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := h.Get("ttl.example"); !ok || string(got) != "again" {
-		t.Fatalf("Get after a new Set = %q, %v", got, ok)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHotWithoutPossession$")
+	cmd.Env = []string{"HOT_TEST_NO_POSSESSION=" + h.prefix[len(Service)+1:len(h.prefix)-1]}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the process without possession: %v\n%s", err, out)
+	}
+	if got, ok := h.Get("child.example"); !ok || string(got) != "from the child" {
+		t.Fatalf("Get of the child's key = %q, %v", got, ok)
+	}
+	if _, ok := h.Get("parent.example"); ok {
+		t.Fatal("the child's Clear left the key")
 	}
 }
 
@@ -181,6 +227,52 @@ func TestHotNeverPanicsOnABadKey(t *testing.T) {
 	})
 	if _, ok := h.Get("odd.example"); ok {
 		t.Fatal("a keyring of the same name answered")
+	}
+}
+
+// TestHotWithoutKeyctl re-runs this test binary under a seccomp filter
+// that refuses the keyring calls with EPERM, as Docker's default profile
+// does: every method fails quietly, none panics, Get misses.
+func TestHotWithoutKeyctl(t *testing.T) {
+	if os.Getenv("HOT_TEST_NO_KEYCTL") != "" {
+		deny := func(nr uintptr) []unix.SockFilter {
+			return []unix.SockFilter{
+				{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: uint32(nr)},
+				{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
+			}
+		}
+		filter := []unix.SockFilter{{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}} // the call's number
+		for _, nr := range []uintptr{unix.SYS_KEYCTL, unix.SYS_ADD_KEY, unix.SYS_REQUEST_KEY} {
+			filter = append(filter, deny(nr)...)
+		}
+		filter = append(filter, unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW})
+		prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog))); e != 0 {
+			t.Fatalf("seccomp: %v", e)
+		}
+		h := NewHot("no-keyctl")
+		if err := h.Usable(); !errors.Is(err, unix.EPERM) {
+			t.Errorf("Usable = %v, want EPERM", err)
+		}
+		if err := h.Set("a.example", []byte("x"), time.Minute); err == nil {
+			t.Error("Set succeeded without keyctl")
+		}
+		if _, ok := h.Get("a.example"); ok {
+			t.Error("Get hit without keyctl")
+		}
+		if h.Clear("a.example") == nil || h.ClearAll() == nil {
+			t.Error("Clear or ClearAll reported success without keyctl")
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHotWithoutKeyctl$", "-test.v")
+	cmd.Env = []string{"HOT_TEST_NO_KEYCTL=1"}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS")) {
+		t.Fatalf("the process without keyctl: %v\n%s", err, out)
 	}
 }
 
