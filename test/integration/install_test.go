@@ -1,0 +1,87 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// envValue is the value of key in env.
+func envValue(env []string, key string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// TestTwoInstallsAtOnceLoseNothing (issue 21.1, issue 23's 40 parallel
+// installs): 20 rounds, each from a fresh helper table and docker config,
+// of two install processes started together for two different registries.
+// Every round both hosts are in the helper's table and in the docker
+// config's credHelpers, and get answers for both. Before atomicfile.Edit
+// (a68fabc) one host was lost from the table in most rounds.
+func TestTwoInstallsAtOnceLoseNothing(t *testing.T) {
+	const password = "parallel-installs-0123456789"
+	api := newFakeAPI(t, password)
+	env := append(baseEnv(t, api.kubeconfig(t)), "IDPBUILDER_HELPER_NO_CACHE=1")
+	home := envValue(env, "HOME")
+	dockerDir := filepath.Join(home, ".docker")
+	table := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "docker-credential-idpbuilder", "config.json")
+	const rounds = 20
+	lost := 0
+	for i := range rounds {
+		os.Remove(table)
+		os.Remove(filepath.Join(dockerDir, "config.json"))
+		hosts := []string{fmt.Sprintf("a%d.example:5000", i), fmt.Sprintf("b%d.example:5000", i)}
+		results := make([]result, len(hosts))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for j, h := range hosts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				results[j] = runHelper(t, env, "", "install", "--git=false", "--registry", h, "--docker-config", dockerDir)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for j, res := range results {
+			if res.code != 0 {
+				t.Fatalf("round %d: install --registry %s: exit %d\nstdout:\n%s\nstderr:\n%s", i, hosts[j], res.code, res.stdout, res.stderr)
+			}
+		}
+		var tbl struct {
+			Registries map[string]json.RawMessage `json:"registries"`
+		}
+		var docker struct {
+			CredHelpers map[string]string `json:"credHelpers"`
+		}
+		for path, v := range map[string]any{table: &tbl, filepath.Join(dockerDir, "config.json"): &docker} {
+			data, err := os.ReadFile(path)
+			if err != nil || json.Unmarshal(data, v) != nil {
+				t.Fatalf("round %d: %s: %v\n%s", i, path, err, data)
+			}
+		}
+		for _, h := range hosts {
+			_, inTable := tbl.Registries[h]
+			if !inTable || docker.CredHelpers[h] != "idpbuilder" {
+				lost++
+				t.Errorf("round %d: %s lost: in the table %v, credHelpers %q", i, h, inTable, docker.CredHelpers[h])
+				continue
+			}
+			if a := mustGet(t, env, h); a.Secret != password {
+				t.Errorf("round %d: get %s answered user %q and another password", i, h, a.Username)
+			}
+		}
+	}
+	t.Logf("FIGURE %d rounds of 2 concurrent installs: %d hosts lost", rounds, lost)
+}
