@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,9 +53,11 @@ func Resolve(kubeconfigPath, contextName string) (*Cluster, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfigPath
 	files := rules.GetLoadingPrecedence()
-	stamped := files
-	for _, source := range rules.MigrationRules {
-		stamped = append(stamped, source) // read instead of a missing destination
+	stamped := slices.Clone(files)
+	for destination, source := range rules.MigrationRules {
+		if slices.Contains(files, destination) {
+			stamped = append(stamped, source) // copied over a missing destination
+		}
 	}
 	at := time.Now()
 	stamps := clusterid.StampFiles(stamped)
