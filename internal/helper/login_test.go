@@ -405,3 +405,84 @@ func TestRefreshWithALogin(t *testing.T) {
 		t.Fatalf("refresh with the cluster down = %v", err)
 	}
 }
+
+// Waiters whose holder never lets go read the cluster themselves once
+// their wait is over, and every get answers.
+func TestManyWaitersPastTheDeadline(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	const gets = 8
+	cache := fakes.NewCache()
+	kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "pw"}}
+	h := newTestHelper(cache, kc)
+	h.Settings.Timeout = timeout
+	held := make(chan struct{}) // the other holder's lock, released at the end
+	defer close(held)
+	h.Lock = func(_ string, d time.Duration) func() {
+		select { // honours the timeout: nil when the holder keeps it
+		case <-held:
+			return func() {}
+		case <-time.After(d):
+			return nil
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, gets)
+	for range gets {
+		wg.Go(func() {
+			if _, s, err := h.Get(host); err != nil || s != "pw" {
+				errs <- fmt.Errorf("get = %q, %v", s, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if kc.Reads() < 1 || kc.Reads() > gets {
+		t.Fatalf("%d reads for %d gets", kc.Reads(), gets)
+	}
+}
+
+// A login stored while the cluster is down is compared on the next read:
+// the cluster's own credential stops being a login, anything else is kept, verified.
+func TestUnverifiedLoginIsComparedOnTheNextRead(t *testing.T) {
+	for _, tt := range []struct {
+		name, user, pw string
+		wantLogin      bool
+	}{
+		{name: "the cluster's own credential", user: "GiteaAdmin", pw: "cluster-pw"},
+		{name: "another password", user: "giteaAdmin", pw: "a-token", wantLogin: true},
+		{name: "another user", user: "me", pw: "mine", wantLogin: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := fakes.NewCache()
+			kc := &fakes.Cluster{FP: "fp1", Creds: idpbuilder.Credentials{Username: "giteaAdmin", Password: "cluster-pw"}, SecretErr: errDown}
+			h := newTestHelper(cache, kc)
+			if err := h.Add(&credentials.Credentials{ServerURL: host, Username: tt.user, Secret: tt.pw}); err != nil {
+				t.Fatal(err)
+			}
+			if l := cache.Entries[host].Login; l == nil || !l.Unverified || l.Fingerprint != "fp1" {
+				t.Fatalf("login stored with the cluster down = %+v, want an unverified one of fp1", l)
+			}
+			kc.SecretErr = nil
+			if _, err := h.Refresh(host); err != nil {
+				t.Fatal(err)
+			}
+			e := cache.Entries[host]
+			switch {
+			case !tt.wantLogin && e.Login != nil:
+				t.Fatalf("the cluster's own credential was kept as a login: %+v", e.Login)
+			case tt.wantLogin && (e.Login == nil || e.Login.Unverified || e.Login.Secret != tt.pw):
+				t.Fatalf("login after the read = %+v, want a verified %s", e.Login, tt.user)
+			}
+			wantUser, wantPW := "giteaAdmin", "cluster-pw"
+			if tt.wantLogin {
+				wantUser, wantPW = tt.user, tt.pw
+			}
+			if u, s, err := h.Get(host); err != nil || u != wantUser || s != wantPW {
+				t.Fatalf("get after the read = %q, %v", u, err)
+			}
+		})
+	}
+}
