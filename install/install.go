@@ -18,6 +18,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/userdirs"
+	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 )
 
 // Cluster is what install reads from the cluster.
@@ -53,6 +54,9 @@ type Installer struct {
 	FindProgram func(helper string) (string, error)
 	// Cache is where credentials are primed; nil means no caching.
 	Cache helper.Cache
+	// Hot gives the hot tier of a table (helper.HotTier), cleared by every
+	// write of Cache and emptied by uninstall; nil means none.
+	Hot func(tablePath string) keyring.Hot
 	// Settings bound the cluster reads.
 	Settings config.Settings
 	// SystemRoot prefixes /etc and /run paths; empty in production.
@@ -384,6 +388,9 @@ func recordHosts(table *config.Table, hosts []string, entry func(host string) co
 func (in *Installer) primeCache(rep *cli.Report, table *config.Table, kc Cluster, hosts []string) {
 	h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings, Getenv: in.Getenv,
 		Source: helper.Resolving[Cluster](func(string, string) (Cluster, error) { return kc, nil })}
+	if in.Hot != nil {
+		h.Hot = in.Hot(table.Path)
+	}
 	for _, host := range hosts {
 		res, err := h.Refresh(host)
 		switch {

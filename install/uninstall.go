@@ -47,6 +47,11 @@ func (in *Installer) Uninstall(opts Options) error {
 			}
 		}
 	}
+	if in.Hot != nil && !opts.DryRun {
+		if err := in.Hot(table.Path).ClearAll(); err != nil {
+			rep.Line("warning", "answers in the kernel keyring not removed (they expire within the fresh window): %v", err)
+		}
+	}
 	if g, err := gitconfig.Open(in.dirs().Home(), in.Getenv); err == nil {
 		g.Unconfigure(caCopyFile(table), opts.DryRun, rep.Line)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/status"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
 	"github.com/cnoe-io/docker-credential-idpbuilder/secrets"
@@ -80,6 +81,7 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 	}
 	if !settings.NoCache {
 		in.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, nil)
+		in.Hot = helper.HotTier
 	}
 	return in, nil
 }

@@ -47,11 +47,7 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, source Source
 		return h, nil
 	}
 	h.Cache = keyring.New(keyring.System{}, settings.KeyringTimeout, debugf)
-	// Keys are scoped by the table: a second table (another user's
-	// config, a test's) never reads this one's answers.
-	scope := fnv.New64a()
-	scope.Write([]byte(path))
-	h.Hot = keyring.NewHot(strconv.FormatUint(scope.Sum64(), 36))
+	h.Hot = HotTier(path)
 	if dir, err := lockfile.Dir(getenv); err == nil {
 		h.Lock = func(host string, timeout time.Duration) func() {
 			release, err := lockfile.AcquireInPrivateDir(filepath.Join(dir, lockfile.FileName(host)), timeout)
@@ -66,6 +62,15 @@ func FromEnvironment(getenv func(string) string, stderr io.Writer, source Source
 		}
 	}
 	return h, nil
+}
+
+// HotTier is the hot tier of the table at tablePath. Keys are scoped by
+// the table: a second table (another user's config, a test's) never reads
+// this one's answers.
+func HotTier(tablePath string) keyring.Hot {
+	scope := fnv.New64a()
+	scope.Write([]byte(tablePath))
+	return keyring.NewHot(strconv.FormatUint(scope.Sum64(), 36))
 }
 
 // printable escapes control characters: debug lines carry what users and

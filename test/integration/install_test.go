@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 )
 
 // envValue is the value of key in env.
@@ -84,4 +86,43 @@ func TestTwoInstallsAtOnceLoseNothing(t *testing.T) {
 		}
 	}
 	t.Logf("FIGURE %d rounds of 2 concurrent installs: %d hosts lost", rounds, lost)
+}
+
+// TestInstallReplacesTheHotAnswer: install primes the keyring with the
+// cluster's credential and clears the kernel keyring's copy of the old one
+// (else get answered the old password for the rest of the fresh window),
+// and uninstall leaves no answer in the kernel keyring.
+func TestInstallReplacesTheHotAnswer(t *testing.T) {
+	requireSessionBus(t)
+	if !hotTierUsable() {
+		t.Skip("no usable kernel keyring here, so there is no hot tier")
+	}
+	api := newFakeAPI(t, "hot-old-0123456789")
+	env := baseEnv(t, api.kubeconfig(t))
+	erase(t, env)
+	t.Cleanup(func() { erase(t, env) })
+	dockerDir := filepath.Join(envValue(env, "HOME"), ".docker")
+	hot := helper.HotTier(filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "docker-credential-idpbuilder", "config.json"))
+	install := func() {
+		t.Helper()
+		if res := runHelper(t, env, "", "install", "--git=false", "--registry", registry, "--docker-config", dockerDir); res.code != 0 {
+			t.Fatalf("install: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+	}
+	install()
+	mustGet(t, env, registry)
+	if _, ok := hot.Get(registry); !ok {
+		t.Fatal("no hot answer after a get")
+	}
+	api.setPassword("hot-new-0123456789")
+	install()
+	if a := mustGet(t, env, registry); a.Secret != "hot-new-0123456789" {
+		t.Fatal("get after install answered the old password")
+	}
+	if res := runHelper(t, env, "", "uninstall", "--docker-config", dockerDir); res.code != 0 {
+		t.Fatalf("uninstall: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if _, ok := hot.Get(registry); ok {
+		t.Fatal("a hot answer is left after uninstall")
+	}
 }
