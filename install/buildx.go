@@ -2,6 +2,7 @@ package install
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,35 +47,46 @@ func (in *Installer) trustBuildx(rep *cli.Report, table *config.Table, hosts []s
 	}
 	path := in.BuildxConfigFile(opts.DockerConfigDir)
 	caFile := caCopyFile(table)
+	// What the last run of the edit found (it runs again when another
+	// program rewrites the file meanwhile).
+	var trusted []string
+	var leftAlone []error
 	changed, err := editFile(path, opts.DryRun, func(data []byte, exists bool) ([]byte, bool, error) {
 		added := false
+		trusted, leftAlone = nil, nil
 		for _, h := range https {
 			out, ch, err := buildx.AddCA(data, exists || added, h, caFile)
 			var left *buildx.LeftAloneError
 			if errors.As(err, &left) {
-				rep.Line("warning", "buildx default BuildKit config %s: left as it is for %s: %v", path, h, err)
+				leftAlone = append(leftAlone, fmt.Errorf("left as it is for %s, so builders do not trust the CA for it: %w", h, err))
 				continue
 			}
 			if err != nil {
 				return nil, false, err
 			}
 			data, added = out, added || ch
+			trusted = append(trusted, h)
 		}
 		return data, added, nil
 	})
+	for _, e := range leftAlone {
+		rep.Line("warning", "buildx default BuildKit config %s: %v", path, e)
+	}
 	switch {
 	case err != nil:
 		rep.Line("warning", "buildx default BuildKit config %s not changed: %v; fix the file, then run install again", path, err)
 		return
+	case len(trusted) == 0:
+		return // each host has its warning
 	case changed:
-		rep.Line("changed", "buildx default BuildKit config %s: trusts %s for %s (builders created from now on)", path, caFile, strings.Join(https, ", "))
+		rep.Line("changed", "buildx default BuildKit config %s: trusts %s for %s (builders created from now on)", path, caFile, strings.Join(trusted, ", "))
 		// docker/buildx#2985, still so in v0.38: any default config makes
 		// `buildx create --driver remote` fail.
 		rep.Line("note", "while %s exists, 'docker buildx create --driver remote' fails with \"setting config file is not supported\": move it aside for that one command", path)
 	default:
-		rep.Line("ok", "buildx default BuildKit config %s: already trusts the CA", path)
+		rep.Line("ok", "buildx default BuildKit config %s: already trusts the CA for %s", path, strings.Join(trusted, ", "))
 	}
-	in.noteOldBuilders(rep, https, caPEM, caFile, opts)
+	in.noteOldBuilders(rep, trusted, caPEM, caFile, opts)
 }
 
 // noteOldBuilders names the builders made before the CA was trusted:

@@ -75,7 +75,9 @@ func TestInstallLeavesABuildxConfigItCannotEdit(t *testing.T) {
 	r := newRig(t, installCluster(&fakes.Cluster{Builds: []idpbuilder.Localbuild{{Name: "localdev", Host: "cnoe.localtest.me", Port: "8443", SelfSignedCert: ca}}}))
 	path := filepath.Join(r.home, ".docker", "buildx", "buildkitd.default.toml")
 	for _, content := range []string{
-		"[registry.\"gitea.cnoe.localtest.me:8443\"]\n  ca = [\"/etc/mine.pem\"]\n",
+		"[registry.\"gitea.cnoe.localtest.me:8443\"]\n  ca = [\"/etc/mine.pem\"]\n", // its own ca
+		"registry.\"gitea.cnoe.localtest.me:8443\".ca = [\"/etc/mine.pem\"]\n",      // dotted
+		"registry = { \"gitea.cnoe.localtest.me:8443\" = { ca = [\"/etc/mine.pem\"] } }\n",
 		"[worker.oci\n",
 	} {
 		writeFile(t, path, content)
@@ -83,8 +85,13 @@ func TestInstallLeavesABuildxConfigItCannotEdit(t *testing.T) {
 		if err := r.in.Install(Options{TrustCA: true}); err != nil {
 			t.Fatalf("Install: %v\n%s", err, r.out)
 		}
-		if read(t, path) != content || !strings.Contains(r.out.String(), "warning") || !strings.Contains(r.out.String(), path) {
-			t.Fatalf("file changed or no warning:\n%s\n%s", read(t, path), r.out)
+		out := r.out.String()
+		if read(t, path) != content || !strings.Contains(out, "warning") || !strings.Contains(out, path) {
+			t.Fatalf("file changed or no warning:\n%s\n%s", read(t, path), out)
+		}
+		// Issue 21.4: it said "ok ... already trusts the CA" after the warning.
+		if strings.Contains(out, "already trusts") || strings.Contains(out, "trusts "+filepath.Join(r.home, ".config")) {
+			t.Fatalf("the report claims the CA is trusted in a file install left alone:\n%s", out)
 		}
 	}
 }
