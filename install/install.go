@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/atomicfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
@@ -168,7 +169,12 @@ func (r *installRun) discover() (err error) {
 // docker config cannot be edited.
 func (r *installRun) checkDockerConfig() error {
 	r.dockerConfig = r.in.dirs().DockerConfigFile(r.opts.DockerConfigDir)
-	_, err := jsonedit.EditFile(r.dockerConfig, true, true, func(o *jsonedit.Object) ([]string, error) { return wire(o, r.hosts, nil) })
+	changes, err := jsonedit.EditFile(r.dockerConfig, true, true, func(o *jsonedit.Object) ([]string, error) { return wire(o, r.hosts, nil) })
+	if err == nil && len(changes) > 0 && !r.opts.DryRun {
+		if err = atomicfile.CheckWritable(r.dockerConfig); err != nil {
+			err = fmt.Errorf("docker config %s cannot be changed (%w); nothing was written: make its folder writable, or name another with --docker-config", r.dockerConfig, err)
+		}
+	}
 	return err
 }
 

@@ -211,3 +211,27 @@ func resolve(path string) (string, error) {
 	}
 	return link, nil
 }
+
+// CheckWritable says whether Edit could write path: it makes and removes
+// a file in path's folder, or in the nearest folder above it that exists
+// (Edit would make the rest). A check, so that a command can stop before
+// its first write rather than halfway.
+func CheckWritable(path string) error {
+	path, err := resolve(path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	for {
+		if _, err := os.Stat(dir); err == nil || filepath.Dir(dir) == dir {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
@@ -124,5 +126,66 @@ func TestInstallReplacesTheHotAnswer(t *testing.T) {
 	}
 	if _, ok := hot.Get(registry); ok {
 		t.Fatal("a hot answer is left after uninstall")
+	}
+}
+
+// TestInstallStopsBeforeItsFirstWrite (issue 21.6): where the user cannot
+// write the docker config's folder, install fails before it writes the
+// helper's table (it wrote the table and primed the cache, then failed).
+// Run as nobody: root writes any folder.
+func TestInstallStopsBeforeItsFirstWrite(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to run install as another user")
+	}
+	api := newFakeAPI(t, "read-only-docker-0123456789")
+	home, err := os.MkdirTemp("", "idpbuilder-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	bin := filepath.Join(home, "bin")
+	kubeconfig := filepath.Join(home, "kubeconfig")
+	copyFile(t, api.kubeconfig(t), kubeconfig, 0o600)
+	for _, p := range []string{helperBin, helperBin + "-cluster"} {
+		copyFile(t, p, filepath.Join(bin, filepath.Base(p)), 0o755)
+	}
+	dockerDir := filepath.Join(home, ".docker")
+	if err := os.Mkdir(dockerDir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.Walk(home, func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			err = os.Lchown(p, 65534, 65534)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(home, 0o755)
+	cmd := exec.Command(filepath.Join(bin, "docker-credential-idpbuilder"), "install", "--git=false", "--registry", registry)
+	cmd.Env = []string{"HOME=" + home, "PATH=" + bin + ":/usr/bin:/bin", "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"KUBECONFIG=" + kubeconfig, "IDPBUILDER_HELPER_NO_CACHE=1"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "nothing was written") || !strings.Contains(string(out), dockerDir) {
+		t.Fatalf("install with a read-only docker config folder: %v\n%s", err, out)
+	}
+	table := filepath.Join(home, ".config", "docker-credential-idpbuilder", "config.json")
+	if _, err := os.Stat(table); !os.IsNotExist(err) {
+		t.Fatalf("install wrote the helper's table before failing (%v):\n%s", err, out)
+	}
+}
+
+func copyFile(t *testing.T, from, to string, perm os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(to), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(to, data, perm)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
