@@ -393,7 +393,9 @@ func recordHosts(table *config.Table, hosts []string, entry func(host string) co
 // first push pays nothing.
 func (in *Installer) primeCache(rep *cli.Report, table *config.Table, kc Cluster, hosts []string) {
 	h := &helper.Helper{Table: table, Cache: in.Cache, Settings: in.Settings, Getenv: in.Getenv,
-		Source: helper.Resolving[Cluster](func(string, string) (Cluster, error) { return kc, nil })}
+		Source: helper.Resolving[Cluster](func(kubeconfig, context string) (Cluster, error) {
+			return asRecorded{kc, clusterid.Inputs(kubeconfig, context, in.Getenv)}, nil
+		})}
 	if in.Hot != nil {
 		h.Hot = in.Hot(table.Path)
 	}
@@ -410,6 +412,21 @@ func (in *Installer) primeCache(rep *cli.Report, table *config.Table, kc Cluster
 			rep.Line("ok", "%s: credentials cached in the OS keyring", host)
 		}
 	}
+}
+
+// asRecorded is install's cluster as a get names it: by the kubeconfig and
+// context the table records (a context the flags left to the kubeconfig's
+// current one is recorded by name), else no get would use what install
+// cached.
+type asRecorded struct {
+	Cluster
+	inputs string
+}
+
+func (c asRecorded) ID() clusterid.ID {
+	id := c.Cluster.ID()
+	id.Inputs = c.inputs
+	return id
 }
 
 // PathError says why docker cannot run the helper, and what to do.

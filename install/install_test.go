@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
+	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
@@ -106,6 +107,11 @@ func TestInstallAndUninstall(t *testing.T) {
 	}
 	if e := r.cache.Entries[host]; e.Secret != "install-secret-0123456789" || e.Fingerprint != "fp" {
 		t.Fatalf("cache not primed: %+v", e)
+	}
+	// The cluster was resolved with no --context; a get names it by the
+	// context recorded, and must find what install cached.
+	if e, reg := r.cache.Entries[host], tbl.Registries[host]; !e.Cluster.Unchanged(clusterid.Inputs(reg.Kubeconfig, reg.Context, r.in.Getenv)) {
+		t.Fatalf("the primed entry is not the cluster a get resolves: inputs %q", e.Cluster.Inputs)
 	}
 	for _, p := range []string{
 		filepath.Join(r.home, ".config", "containers", "certs.d", host, "ca.crt"),

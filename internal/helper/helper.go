@@ -169,8 +169,12 @@ func (h *Helper) load(v *view) {
 		}
 	}
 	c := v.entry.Cluster
-	if v.cur == nil && (c.Unchanged(v.inputs) || c.Matches(v.inputs) && c.At.After(v.start)) {
+	switch {
+	case v.cur != nil:
+	case c.Unchanged(v.inputs) || c.Matches(v.inputs) && c.At.After(v.start):
 		v.cur = c
+	case c != nil:
+		h.debugf("%s: the kubeconfig files or settings may have changed since the cached answer: the cluster says which it is", v.host)
 	}
 }
 
