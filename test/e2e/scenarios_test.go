@@ -133,8 +133,9 @@ func statusDetail(st statusJSON, check string) string {
 	return ""
 }
 
-// Scenario 7: no keyring at all (no D-Bus): pushes still work, reading the
-// cluster each time.
+// Scenario 7: no Secret Service at all (no D-Bus): pushes still work,
+// answered from the kernel keyring's hot tier inside the fresh window and
+// from the cluster past it.
 func TestPushWithNoKeyring(t *testing.T) {
 	u := installed(t).with("DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus")
 	u.mustPush("no-keyring-1")
@@ -143,7 +144,7 @@ func TestPushWithNoKeyring(t *testing.T) {
 	if res.code != 0 || res.stderr != "" {
 		t.Fatalf("get with no keyring: %+v", res)
 	}
-	debug := u.with("IDPBUILDER_HELPER_DEBUG=1").helper(theRig.registry, "get")
+	debug := u.with("IDPBUILDER_HELPER_DEBUG=1", "IDPBUILDER_HELPER_FRESH=0s").helper(theRig.registry, "get")
 	if strings.Count(debug.stderr, "keyring off") != 1 || strings.Contains(debug.stderr, theRig.canary) {
 		t.Fatalf("debug log should say once that the keyring is off, without the password:\n%s", debug.stderr)
 	}
