@@ -245,7 +245,7 @@ func TestFilesReadOnlyDockerConfigFolder(t *testing.T) {
 	}
 	t.Logf("FIGURE read-only docker config folder: install failed in one line in %s, file unchanged", res.elapsed.Round(time.Millisecond))
 	if _, err := os.Stat(u.config); err == nil {
-		t.Logf("note: the helper config %s was written before the docker config failed", u.config)
+		t.Errorf("the helper config %s was written before the docker config failed", u.config)
 	}
 }
 
