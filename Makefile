@@ -23,16 +23,24 @@ VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 GORELEASER_VERSION := v2.15.1
 SYFT_VERSION := v1.57.1
 
+# Builds from a checkout are stamped as releases are (.goreleaser.yaml): the
+# nearest tag (git describe; none gives "(devel)"), the commit and its date.
+# The go command's own VCS stamp is often off (GOFLAGS=-buildvcs=false).
+STAMP := github.com/cnoe-io/docker-credential-idpbuilder/internal/version
+LDFLAGS := -s -w -X $(STAMP).version=$(shell git describe --tags --dirty 2>/dev/null) \
+	-X $(STAMP).commit=$(shell git rev-parse HEAD 2>/dev/null) \
+	-X $(STAMP).date=$(shell git log -1 --format=%cI 2>/dev/null)
+
 # Both programs: docker-credential-idpbuilder (the protocol, no client-go)
 # and docker-credential-idpbuilder-cluster (everything that talks to the
 # cluster), which the helper finds beside itself.
 build:
-	CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
+	CGO_ENABLED=0 go build -trimpath -ldflags='$(LDFLAGS)' -o bin/ ./cmd/...
 
 # Installs both into $(go env GOPATH)/bin, which must be on PATH for docker
 # to find the helper by name.
 install:
-	CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' ./cmd/...
+	CGO_ENABLED=0 go install -trimpath -ldflags='$(LDFLAGS)' ./cmd/...
 
 # The whole suite CI runs: the checks below, the integration tests against
 # the real OS keyring and crane, and the end-to-end suite on the rig
