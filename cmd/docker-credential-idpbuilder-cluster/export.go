@@ -48,11 +48,23 @@ docker-credential-idpbuilder: 'refresh' updates the Secrets after the
 password changed, 'status' lists them and says which are stale,
 'export --delete' and 'uninstall' remove exactly them (and only the
 ServiceAccount entries export added). It prints names, never a credential.
-The permissions it needs are README.md's idpbuilder-export Role.
+The permissions it needs are README.md's idpbuilder-export Role. It gives
+up after 60 s, or after IDPBUILDER_HELPER_TIMEOUT when that is set.
 `
 
-// exportTimeout bounds one export: it may write into many namespaces.
+// exportTimeout bounds one export unless the user set IDPBUILDER_HELPER_TIMEOUT:
+// it may write into many namespaces, more than one read's deadline allows.
 const exportTimeout = 60 * time.Second
+
+// exportDeadline is the deadline of an export, or of refresh's update of
+// the exported Secrets: the user's IDPBUILDER_HELPER_TIMEOUT when set.
+func exportDeadline(getenv func(string) string) (time.Duration, error) {
+	if getenv(config.EnvTimeout) == "" {
+		return exportTimeout, nil
+	}
+	s, err := config.SettingsFromEnv(getenv)
+	return s.Timeout, err
+}
 
 type exportFlags struct {
 	req        export.Request
@@ -94,6 +106,10 @@ func runExport(f exportFlags, stdout, stderr io.Writer, getenv func(string) stri
 		return exitUsage
 	}
 	err := func() error {
+		deadline, err := exportDeadline(getenv)
+		if err != nil {
+			return err
+		}
 		c, err := secrets.Resolve(f.kubeconfig, f.context)
 		if err != nil {
 			return err
@@ -103,7 +119,7 @@ func runExport(f exportFlags, stdout, stderr io.Writer, getenv func(string) stri
 			return err
 		}
 		ex.DryRun = f.dryRun
-		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
 		if f.remove {
 			return ex.Delete(ctx, f.req)
@@ -275,7 +291,7 @@ func errorsOf(err error) []error {
 // hosts just refreshed; it prints what changed, and reports whether one
 // could not be updated. A user who may not list Secrets in all namespaces
 // cannot have them found: refresh says nothing of them then.
-func refreshExports(table *config.Table, hosts []string, timeout time.Duration, stdout, stderr io.Writer) (failed bool) {
+func refreshExports(table *config.Table, hosts []string, deadline time.Duration, stdout, stderr io.Writer) (failed bool) {
 	for _, g := range clustersOf(table, hosts) {
 		ex, err := newExporter(g.cluster, io.Discard)
 		if err != nil {
@@ -286,7 +302,7 @@ func refreshExports(table *config.Table, hosts []string, timeout time.Duration, 
 				fmt.Fprintf(stdout, "refreshed %s\n", fmt.Sprintf(format, args...))
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), max(timeout, exportTimeout))
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		err = ex.Refresh(ctx)
 		cancel()
 		if err == nil || export.IsListForbidden(err) {

@@ -120,7 +120,8 @@ func runRefresh(registry string, changes config.Registry, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "refreshed %s: user %s from context %s; %s\n", res.Host, res.Username, res.Context, cacheNote(res))
 	}
 	// The Secrets export wrote into those clusters follow the same change.
-	if refreshExports(h.Table, refreshed, h.Settings.Timeout, stdout, stderr) {
+	deadline, _ := exportDeadline(getenv) // FromEnvironment has read the settings
+	if refreshExports(h.Table, refreshed, deadline, stdout, stderr) {
 		failed = true
 	}
 	if failed {
