@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
@@ -134,6 +135,7 @@ type Cache struct {
 	backend Backend
 	timeout time.Duration
 	debugf  func(format string, args ...any)
+	mu      sync.Mutex // guards broken: status checks hosts at once
 	broken  error
 }
 
@@ -187,8 +189,11 @@ func (c *Cache) Delete(host string) (existed bool, err error) {
 // call runs fn under the deadline and turns any failure other than "not
 // found" into ErrUnavailable.
 func (c *Cache) call(op string, fn func() error) error {
-	if c.broken != nil {
-		return c.broken
+	c.mu.Lock()
+	broken := c.broken
+	c.mu.Unlock()
+	if broken != nil {
+		return broken
 	}
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
@@ -208,7 +213,11 @@ func (c *Cache) call(op string, fn func() error) error {
 	if errors.Is(err, gokeyring.ErrSetDataTooBig) {
 		return fmt.Errorf("keyring %s: %w", op, err)
 	}
-	c.broken = fmt.Errorf("%w: %s failed: %v", ErrUnavailable, op, err)
-	c.debugf("keyring off for this call: %v", c.broken)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.broken == nil {
+		c.broken = fmt.Errorf("%w: %s failed: %v", ErrUnavailable, op, err)
+		c.debugf("keyring off for this call: %v", c.broken)
+	}
 	return c.broken
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -355,7 +356,12 @@ func exportedLister(timeout time.Duration) func(host string, reg config.Registry
 		err  error
 	}
 	seen := map[string]listed{}
+	// One list at a time: the hosts of one cluster wait for its list
+	// rather than each asking again.
+	var mu sync.Mutex
 	return func(host string, reg config.Registry) ([]status.ExportedSecret, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if reg.Kubeconfig != "" && !filepath.IsAbs(reg.Kubeconfig) {
 			return nil, nil
 		}

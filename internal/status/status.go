@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/install"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
@@ -64,7 +65,8 @@ type Checker struct {
 	// SystemRoots are the CAs the machine trusts; nil means the system's.
 	SystemRoots *x509.CertPool
 	// Exports, when set, lists the Secrets 'export' wrote for a registry;
-	// status shows them and says which are stale.
+	// status shows them and says which are stale. It is called for
+	// several hosts at once.
 	Exports ExportLister
 }
 
@@ -89,9 +91,15 @@ func (c *Checker) Run(opts Options) (Report, error) {
 	if !table.FromFile {
 		rep.Config += " (absent: built-in default)"
 	}
-	for _, host := range table.Hosts() {
-		rep.Registries = append(rep.Registries, c.registry(table, host, opts))
+	// Hosts are checked at once, so that a cluster that does not answer
+	// costs one deadline, not one per host.
+	hosts := table.Hosts()
+	rep.Registries = make([]Registry, len(hosts))
+	var wg sync.WaitGroup
+	for i, host := range hosts {
+		wg.Go(func() { rep.Registries[i] = c.registry(table, host, opts) })
 	}
+	wg.Wait()
 	rep.Buildx = c.buildx(table, opts)
 	return rep, nil
 }

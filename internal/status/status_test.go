@@ -2,6 +2,7 @@ package status
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -12,8 +13,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/install"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
@@ -252,5 +256,50 @@ func TestStatusOfAnHTTPRegistryRejectingOrDown(t *testing.T) {
 	_, st = statusFor(t, r, host)
 	if c := checkOf(t, st, "registry"); c.OK || !c.Blocking || !strings.Contains(c.Detail, "http://"+host+" unreachable") {
 		t.Fatalf("registry check with the server down: %+v", c)
+	}
+}
+
+// Twelve hosts of one cluster that does not answer: status asks for all
+// of them at once, so the wait is one deadline, not twelve (issue 21 item
+// 7: 24.7 s for 12 hosts before). The reads are counted in flight.
+func TestStatusChecksHostsAtOnce(t *testing.T) {
+	var hosts []string
+	for i := range 12 {
+		hosts = append(hosts, fmt.Sprintf("registry-%d.example:5000", i))
+	}
+	kc := &fakes.Cluster{}
+	r := newRig(t, kc, hosts...)
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	kc.OnRead = func(ctx context.Context) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		<-ctx.Done()
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}
+	kc.SecretErr = fmt.Errorf("%w: no answer", idpbuilder.ErrUnreachable)
+	r.in.Settings.Timeout = time.Second
+	rep, err := r.checker.Run(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In the table's order (sorted), the default registry among them.
+	want := slices.Sorted(slices.Values(append([]string{"gitea.cnoe.localtest.me:8443"}, hosts...)))
+	var got []string
+	for _, reg := range rep.Registries {
+		got = append(got, reg.Host)
+		if reg.Usable {
+			t.Errorf("%s usable with its cluster not answering", reg.Host)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("report's hosts %q, want %q", got, want)
+	}
+	if peak != len(want) {
+		t.Fatalf("at most %d secret reads at once, want %d", peak, len(want))
 	}
 }
