@@ -235,7 +235,9 @@ func TestFaultAPIServerSlow(t *testing.T) {
 	const deadline = 2 * time.Second
 	u := r.newUser(t, "KUBECONFIG="+kubeconfigCopy(t, p.url, "", ""), "IDPBUILDER_HELPER_TIMEOUT=2s")
 	recordRegistry(t, u)
-	worst := failsInOneLine(t, u, "no answer before the deadline", deadline+time.Second)
+	// Either program may be the one to see the deadline pass: on a loaded
+	// machine the helper's own clock can run out before the companion's.
+	worst := failsInOneLine(t, u, "before the deadline", deadline+time.Second)
 	t.Logf("FIGURE slow API server, no cache: %d gets failed in one line, worst %s (deadline %s)", faultRuns, worst.Round(time.Millisecond), deadline)
 
 	// With an entry cached from this cluster, the slow server means the
