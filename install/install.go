@@ -62,13 +62,19 @@ type Installer struct {
 	Settings config.Settings
 	// SystemRoot prefixes /etc and /run paths; empty in production.
 	SystemRoot string
+	// GOOS is the platform whose folders and trust store install uses;
+	// empty means runtime.GOOS. Tests set it.
+	GOOS string
+	// Runner runs the platform's trust commands (macOS security, Windows
+	// certutil); nil where none is needed.
+	Runner Runner
 	// Out takes the report, one line a step.
 	Out io.Writer
 }
 
 // dirs finds the user's files in the installer's environment.
 func (in *Installer) dirs() userdirs.Dirs {
-	return userdirs.Dirs{Getenv: in.Getenv, Root: in.SystemRoot}
+	return userdirs.Dirs{Getenv: in.Getenv, Root: in.SystemRoot, GOOS: in.goos()}
 }
 
 // loadTable reads the helper's table, checking every entry can be used.

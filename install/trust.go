@@ -19,11 +19,13 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 )
 
-// systemRootFiles are where Linux distributions keep the trusted roots.
+// systemRootFiles are where Linux distributions and other unix systems
+// keep the trusted roots, for the CA bundle. (Go on macOS and Windows reads
+// none of them: it asks the OS verifier.)
 var systemRootFiles = []string{
 	"/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine
 	"/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
-	"/etc/ssl/cert.pem",                  // macOS, BSDs
+	"/etc/ssl/cert.pem",                  // BSDs, Alpine-likes
 }
 
 // trustCA installs the cluster's CA where each client looks for it, for
@@ -52,6 +54,12 @@ func (in *Installer) trustCA(rep *cli.Report, table *config.Table, hosts []strin
 	if err := in.writeTrusted(rep, table, caCopy, ca, opts.DryRun); err != nil {
 		return err
 	}
+	store := in.osStore(caCopy)
+	if store != nil {
+		if err := in.trustInOSStore(rep, store, caCopy, previous, ca, opts.DryRun); err != nil {
+			return err
+		}
+	}
 	var sudo []string
 	for _, h := range hosts {
 		userDirs := []string{
@@ -68,7 +76,7 @@ func (in *Installer) trustCA(rep *cli.Report, table *config.Table, hosts []strin
 				return err
 			}
 		}
-		for _, d := range []string{"/etc/containers/certs.d", "/etc/docker/certs.d"} {
+		for _, d := range in.systemCertsDirs() {
 			path, err := certsDFile(in.SystemRoot+d, h)
 			if err != nil {
 				return err
@@ -92,8 +100,22 @@ func (in *Installer) trustCA(rep *cli.Report, table *config.Table, hosts []strin
 	if err := in.writeTrusted(rep, table, bundle, append(roots, ca...), opts.DryRun); err != nil {
 		return err
 	}
-	rep.Line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
+	if store != nil {
+		rep.Line("note", "Go clients such as crane use %s, not SSL_CERT_FILE", store.name)
+	} else {
+		rep.Line("note", "Go clients such as crane: export SSL_CERT_FILE=%s", bundle)
+	}
 	return nil
+}
+
+// systemCertsDirs are the machine's certs.d folders install writes to:
+// none on macOS and Windows, where dockerd runs in Docker Desktop's VM,
+// which copies in ~/.docker/certs.d and the OS's trusted CAs instead.
+func (in *Installer) systemCertsDirs() []string {
+	if g := in.goos(); g == "darwin" || g == "windows" {
+		return nil
+	}
+	return []string{"/etc/containers/certs.d", "/etc/docker/certs.d"}
 }
 
 // caCopyFile is the copy of the cluster's CA that --trust-ca keeps beside the

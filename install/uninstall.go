@@ -56,6 +56,8 @@ func (in *Installer) Uninstall(opts Options) error {
 		g.Unconfigure(caCopyFile(table), opts.DryRun, rep.Line)
 	}
 	in.untrustBuildx(rep, opts)
+	// Before the copy goes: it names the certificate to remove.
+	in.untrustInOSStore(rep, caCopyFile(table), opts.DryRun)
 	for _, f := range table.Installed {
 		if opts.DryRun {
 			rep.Line("changed", "remove %s", f)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 
 	"github.com/spf13/pflag"
@@ -46,7 +48,9 @@ cluster's Gitea registry:
     cluster made with 'idpbuilder create --protocol http', records
     "protocol": "http" and uses http://HOST
   - with --trust-ca, installs the cluster's self-signed CA for every client
-    (git: http.https://HOST.sslCAInfo); an http registry has none
+    (git: http.https://HOST.sslCAInfo); an http registry has none; on macOS
+    and Windows also in your login keychain or CurrentUser Root store, with
+    the OS asking you to confirm (the command is printed first)
 
 Run it again after the cluster is recreated with another host or port; it
 changes only what differs. 'docker-credential-idpbuilder uninstall' undoes it.
@@ -71,6 +75,7 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 		FindProgram: companion.FindProgramBeside,
 		Settings:    settings,
 		Out:         stdout,
+		Runner:      terminalRunner{stdout},
 		Resolve: func(kubeconfig, context string) (install.Cluster, error) {
 			c, err := secrets.Resolve(kubeconfig, context)
 			if err != nil {
@@ -84,6 +89,17 @@ func newInstaller(getenv func(string) string, stdout io.Writer) (*install.Instal
 		in.Hot = helper.HotTier
 	}
 	return in, nil
+}
+
+// terminalRunner runs the platform's trust commands (macOS security,
+// Windows certutil) on the user's terminal, so the OS can ask them to
+// confirm; what the command prints joins the report.
+type terminalRunner struct{ stdout io.Writer }
+
+func (r terminalRunner) Run(ctx context.Context, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, r.stdout, os.Stderr
+	return cmd.Run()
 }
 
 func installCommand() cli.Command {

@@ -105,7 +105,7 @@ func (c *Checker) Run(opts Options) (Report, error) {
 }
 
 func (c *Checker) dirs() userdirs.Dirs {
-	return userdirs.Dirs{Getenv: c.Installer.Getenv, Root: c.Installer.SystemRoot}
+	return userdirs.Dirs{Getenv: c.Installer.Getenv, Root: c.Installer.SystemRoot, GOOS: c.Installer.GOOS}
 }
 
 // registry runs the checks of one host, in the order a push meets them.

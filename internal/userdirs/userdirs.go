@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Dirs looks folders up in an environment, so tests and commands that act
@@ -14,6 +15,9 @@ type Dirs struct {
 	Getenv func(string) string
 	// Root prefixes the system folders (/run, /etc); empty in production.
 	Root string
+	// GOOS is the platform whose tools' folders Dirs finds; empty means
+	// runtime.GOOS.
+	GOOS string
 }
 
 // Home is $HOME, else the process's home folder.
@@ -54,16 +58,27 @@ func (d Dirs) DockerConfigFile(override string) string {
 // ContainersAuthFiles are the files skopeo, podman and buildah read before
 // the docker config, in their order: $REGISTRY_AUTH_FILE alone when set,
 // else ${XDG_RUNTIME_DIR}/containers/auth.json (/run/containers/UID/ without
-// a runtime folder) and ~/.config/containers/auth.json.
+// a runtime folder) and ~/.config/containers/auth.json. On macOS and
+// Windows, where those tools run in a VM and os.Getuid means nothing to
+// them (it is -1 on Windows), there is no /run/containers/UID.
 func (d Dirs) ContainersAuthFiles() []string {
 	if f := d.Getenv("REGISTRY_AUTH_FILE"); f != "" {
 		return []string{f}
 	}
-	runtime := filepath.Join(d.Root+"/run/containers", fmt.Sprint(os.Getuid()))
+	var files []string
 	if r := d.Getenv("XDG_RUNTIME_DIR"); r != "" {
-		runtime = filepath.Join(r, "containers")
+		files = append(files, filepath.Join(r, "containers", "auth.json"))
+	} else if g := d.goos(); g != "darwin" && g != "windows" {
+		files = append(files, filepath.Join(d.Root+"/run/containers", fmt.Sprint(os.Getuid()), "auth.json"))
 	}
-	return []string{filepath.Join(runtime, "auth.json"), filepath.Join(d.ConfigHome(), "containers", "auth.json")}
+	return append(files, filepath.Join(d.ConfigHome(), "containers", "auth.json"))
+}
+
+func (d Dirs) goos() string {
+	if d.GOOS != "" {
+		return d.GOOS
+	}
+	return runtime.GOOS
 }
 
 // ContainersCertsDir is the user's certs.d folder of the containers tools
