@@ -39,10 +39,16 @@ func (r *rig) caCopy() string {
 func platformRig(t *testing.T, goos string) (*rig, *fakeRunner, string) {
 	kc := localbuild(t)
 	r := newRig(t, kc)
+	return r, forPlatform(r, goos), kc.Builds[0].SelfSignedCert
+}
+
+// forPlatform sets the rig to act for goos, with a fake runner.
+func forPlatform(r *rig, goos string) *fakeRunner {
 	r.in.GOOS = goos
+	r.setenv("USERPROFILE", r.home) // Windows' HOME
 	run := &fakeRunner{r: r}
 	r.in.Runner = run
-	return r, run, kc.Builds[0].SelfSignedCert
+	return run
 }
 
 // sha1Hex is the CA's thumbprint, worked out here apart from the code.
@@ -252,9 +258,7 @@ func TestTrustCAPerPlatformOnceAndOnANewCluster(t *testing.T) {
 		t.Run(tc.goos, func(t *testing.T) {
 			kc := localbuild(t)
 			r := newRig(t, kc)
-			r.in.GOOS = tc.goos
-			run := &fakeRunner{r: r}
-			r.in.Runner = run
+			run := forPlatform(r, tc.goos)
 			oldCA := kc.Builds[0].SelfSignedCert
 			for range 2 {
 				if err := r.in.Install(Options{TrustCA: true}); err != nil {

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/cli"
@@ -34,12 +36,13 @@ func (c *Checker) registryChecks(host, protocol, clusterCA, username, secret str
 	if system == nil {
 		system = x509.NewCertPool()
 	}
-	trusted := Check{Name: "tls", OK: true, Detail: "certificate trusted by the system roots"}
+	verifier := goVerifier(cmp.Or(c.Installer.GOOS, runtime.GOOS))
+	trusted := Check{Name: "tls", OK: true, Detail: "certificate trusted by " + verifier}
 	_, err := get(ctx, tlsClient(system), base+"/v2/", "", "")
 	var unverified *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &unverified):
-		trusted = Check{Name: "tls", Detail: "certificate signed by an authority this machine does not trust (docker push fails with x509 errors)",
+		trusted = Check{Name: "tls", Detail: "certificate signed by an authority " + verifier + " does not trust (docker push and Go clients fail with x509 errors)",
 			Fix: "run '" + cli.Name + " install --trust-ca'", Blocking: false}
 	case err != nil:
 		checks = append(checks, Check{Name: "registry", Detail: fmt.Sprintf("%s unreachable: %v", base, err), Fix: "start the cluster, and check that " + strings.Split(host, ":")[0] + " resolves to it", Blocking: true})
@@ -107,6 +110,18 @@ func (c *Checker) loginCheck(ctx context.Context, client *http.Client, host, bas
 		return Check{Name: "login", Detail: fmt.Sprintf("the registry rejects the credentials of %s (HTTP %d)", username, resp.StatusCode),
 			Fix: "the password changed: run '" + cli.Name + " refresh' (or 'docker logout " + host + "' if you stored your own)", Blocking: true}
 	}
+}
+
+// goVerifier names what Go clients such as crane verify a certificate
+// with on goos; the system pool status uses is the same.
+func goVerifier(goos string) string {
+	switch goos {
+	case "darwin":
+		return "the macOS keychains"
+	case "windows":
+		return "the Windows certificate stores"
+	}
+	return "the system roots (or $SSL_CERT_FILE)"
 }
 
 func (c *Checker) certsDPresent(host string) string {

@@ -20,9 +20,14 @@ type Dirs struct {
 	GOOS string
 }
 
-// Home is $HOME, else the process's home folder.
+// Home is $HOME (%USERPROFILE% on Windows, as the docker CLI reads it, even
+// where Git Bash sets HOME), else the process's home folder.
 func (d Dirs) Home() string {
-	if h := d.Getenv("HOME"); h != "" {
+	key := "HOME"
+	if d.goos() == "windows" {
+		key = "USERPROFILE"
+	}
+	if h := d.Getenv(key); h != "" {
 		return h
 	}
 	h, _ := os.UserHomeDir()

@@ -31,7 +31,7 @@ func TestDirs(t *testing.T) {
 		// The containers tools run in a VM there: no /run/containers/UID.
 		{"macOS", "darwin", map[string]string{"HOME": "/h"}, "",
 			"/h/.config", "/h/.docker/config.json", "/h/.config/containers/auth.json"},
-		{"Windows", "windows", map[string]string{"HOME": "/h"}, "",
+		{"Windows", "windows", map[string]string{"USERPROFILE": "/h", "HOME": "/git-bash"}, "",
 			"/h/.config", "/h/.docker/config.json", "/h/.config/containers/auth.json"},
 	}
 	for _, tt := range tests {
