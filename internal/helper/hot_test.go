@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/internal/fakes"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/docker/docker-credential-helpers/credentials"
 )
 
