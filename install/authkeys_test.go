@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/jsonedit"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 const formsHost = "gitea.cnoe.localtest.me:8443"

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 func TestInstallTrustsTheCAInBuildxDefaultConfig(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 const gitHost = "gitea.cnoe.localtest.me:8443"

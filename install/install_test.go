@@ -20,8 +20,8 @@ import (
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/companion"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 // installCluster is the shared fake cluster with install's fingerprint and

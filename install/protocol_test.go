@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/gitconfig"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 // A cluster made with `idpbuilder create --protocol http`: install records

@@ -14,10 +14,10 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 // fuzzSecret is the password the fake cluster holds: it may be printed only

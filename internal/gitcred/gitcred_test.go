@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/helper"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 func TestParse(t *testing.T) {

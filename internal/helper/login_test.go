@@ -15,10 +15,10 @@ import (
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/clusterid"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/lockfile"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 func debugTo(h *Helper) *strings.Builder {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/keyring"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 // apiPort is a loopback port that accepts (counting connections) or, once

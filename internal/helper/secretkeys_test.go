@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 // TestGetReadsTheEntrysSecretKeys: a cache miss reads the secret and keys

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/config"
-	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 	"github.com/cnoe-io/docker-credential-idpbuilder/internal/idpbuilder"
+	"github.com/cnoe-io/docker-credential-idpbuilder/test/fakes"
 )
 
 // TestSourceCheck: status says where the cluster names the registry, and
